@@ -1,0 +1,36 @@
+# Two commands for everyone: `make lab` (set up, then open JupyterLab on the notebooks) and `make test`
+# (set up, then run every test). Everything a fresh clone needs is installed from here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KAFKA_STAMP := kafka/lib/.resolved
+
+.PHONY: setup lab test test-fast bench kafka-jars notebooks labs clean help
+
+help:
+	@echo "make lab    - set up .venv and open JupyterLab on notebooks/ (simulator backend)"
+	@echo "make test   - set up .venv, resolve the Kafka jars, run every test"
+	@echo "make bench  - measure the simulator against real Kafka (ratios from one run)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "eventsim needs Python 3.11 or newer, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/jupyter labextension disable "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true
+	@touch $@
+
+setup: $(STAMP)
+
+lab: setup
+	EVENTSIM_BACKEND=sim $(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: setup kafka-jars
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not kafka and not browser and not docker"
+
+clean:
+	rm -rf $(VENV) kafka/lib kafka/target .pytest_cache .hypothesis test-artifacts

@@ -1,0 +1,119 @@
+"""``TopicPartition`` and ``Message``: the two value types a client hands around, as in confluent-kafka."""
+from __future__ import annotations
+
+# Logical offsets, with librdkafka's values (confluent_kafka.OFFSET_*).
+OFFSET_BEGINNING = -2
+OFFSET_END = -1
+OFFSET_STORED = -1000
+OFFSET_INVALID = -1001
+
+# Timestamp types (confluent_kafka.TIMESTAMP_*): message.timestamp() returns (type, ms).
+TIMESTAMP_NOT_AVAILABLE = 0
+TIMESTAMP_CREATE_TIME = 1
+TIMESTAMP_LOG_APPEND_TIME = 2
+
+
+class TopicPartition:
+    """A topic, a partition number and an optional offset (plus ``metadata``, ``leader_epoch``, ``error``)."""
+
+    __slots__ = ("topic", "partition", "offset", "metadata", "leader_epoch", "error")
+
+    def __init__(self, topic, partition=-1, offset=OFFSET_INVALID, metadata=None, leader_epoch=None):
+        if not isinstance(topic, str):
+            raise TypeError("TopicPartition topic must be a str")
+        if not isinstance(partition, int) or not isinstance(offset, int):
+            raise TypeError("TopicPartition partition and offset must be int")
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.metadata = metadata
+        self.leader_epoch = leader_epoch
+        self.error = None
+
+    def _key(self):
+        return (self.topic, self.partition)
+
+    def __eq__(self, other):
+        if not isinstance(other, TopicPartition):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __lt__(self, other):
+        return self._key() < other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return (f"TopicPartition{{topic={self.topic},partition={self.partition},offset={self.offset},"
+                f"leader_epoch={self.leader_epoch},error={self.error}}}")
+
+    __str__ = __repr__
+
+
+class Message:
+    """One record as a consumer sees it, or a delivery report / event carrying ``error()``."""
+
+    __slots__ = ("_topic", "_partition", "_offset", "_key", "_value", "_headers", "_timestamp",
+                 "_error", "_leader_epoch", "_latency")
+
+    def __init__(self, topic=None, partition=None, offset=None, key=None, value=None, headers=None,
+                 timestamp=(TIMESTAMP_NOT_AVAILABLE, 0), error=None, leader_epoch=None, latency=None):
+        self._topic = topic
+        self._partition = partition
+        self._offset = offset
+        self._key = key
+        self._value = value
+        self._headers = headers
+        self._timestamp = timestamp
+        self._error = error
+        self._leader_epoch = leader_epoch
+        self._latency = latency
+
+    def topic(self):
+        return self._topic
+
+    def partition(self):
+        return self._partition
+
+    def offset(self):
+        return self._offset
+
+    def key(self):
+        return self._key
+
+    def value(self):
+        return self._value
+
+    def headers(self):
+        return None if not self._headers else list(self._headers)
+
+    def timestamp(self):
+        return self._timestamp
+
+    def error(self):
+        return self._error
+
+    def leader_epoch(self):
+        return self._leader_epoch
+
+    def latency(self):
+        return self._latency
+
+    def set_key(self, key):
+        self._key = key
+
+    def set_value(self, value):
+        self._value = value
+
+    def set_headers(self, headers):
+        self._headers = headers
+
+    def __len__(self):
+        return len(self._value) if self._value is not None else 0
+
+    def __repr__(self):
+        if self._error is not None:
+            return f"<Message error={self._error!r} topic={self._topic} partition={self._partition}>"
+        return (f"<Message {self._topic}[{self._partition}]@{self._offset} key={self._key!r} "
+                f"value={self._value!r}>")
