@@ -26,6 +26,22 @@ setup: $(STAMP)
 lab: setup
 	EVENTSIM_BACKEND=sim $(BIN)/jupyter lab --notebook-dir=notebooks
 
+# Real Kafka for the "local" backend: the broker jars listed in kafka/pom.xml, fetched from Maven Central
+# into kafka/lib/. Without java or mvn this prints a note and succeeds (the real-Kafka tests then skip),
+# except with EVENTSIM_REQUIRE_KAFKA=1 (CI), where it fails.
+kafka-jars: $(KAFKA_STAMP)
+
+$(KAFKA_STAMP): kafka/pom.xml
+	@if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then \
+	  rm -rf kafka/lib && \
+	  mvn -q -B -Dstyle.color=never -f kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=lib && \
+	  touch $@ && echo "Kafka broker jars ready in kafka/lib/"; \
+	else \
+	  msg="make kafka-jars: java and/or mvn not found, so the real-Kafka (local backend) tests cannot run. Install Java 17+ and Maven (e.g. apt-get install openjdk-17-jdk-headless maven) and run make kafka-jars again; the simulator backend needs neither."; \
+	  if [ "$$EVENTSIM_REQUIRE_KAFKA" = "1" ]; then echo "$$msg EVENTSIM_REQUIRE_KAFKA=1, so this is an error." >&2; exit 1; fi; \
+	  echo "$$msg"; \
+	fi
+
 test: setup kafka-jars
 	$(BIN)/python -m pytest
 

@@ -1,0 +1,60 @@
+"""``connect()``: one call that gives a notebook a Kafka cluster, simulated or real.
+
+    import eventsim
+    kafka = eventsim.connect()                        # EVENTSIM_BACKEND, default "sim"
+    kafka = eventsim.connect("sim", brokers=3, seed=0)
+    kafka = eventsim.connect("local", brokers=3)      # real Kafka brokers as Java processes
+    kafka = eventsim.connect("testcontainers", brokers=3)   # real Kafka in Docker
+    kafka = eventsim.connect("external")              # a shared cluster: KAFKA_BOOTSTRAP_SERVERS, ...
+
+The handle (see :mod:`eventsim.backends.base`) hands out clients with ``bootstrap.servers`` filled in
+(``kafka.Producer(conf)``, ``kafka.Consumer(conf)``, ``kafka.admin()``), draws the cluster
+(``kafka.snapshot()``), crashes and restarts brokers where the backend can (``stop_broker`` /
+``start_broker``), and stops what it started (``close()``, ``with``, or at exit).
+
+The backend modules import their heavy dependencies (the simulator, confluent-kafka, testcontainers)
+only when used, so ``import eventsim`` stays fast.
+"""
+from __future__ import annotations
+
+import os
+
+from .base import (BACKEND_NAMES, Backend, BackendError, BackendUnavailable, NotSupportedByBackend,
+                   with_bootstrap)
+
+__all__ = ["connect", "default_backend", "Backend", "BackendError", "BackendUnavailable",
+           "NotSupportedByBackend", "BACKEND_NAMES", "with_bootstrap"]
+
+
+def default_backend(env=None):
+    """The backend named by ``EVENTSIM_BACKEND`` (stripped, lower-case), ``"sim"`` when unset."""
+    env = os.environ if env is None else env
+    return (env.get("EVENTSIM_BACKEND") or "sim").strip().lower()
+
+
+def connect(backend=None, **options):
+    """A handle on a Kafka cluster of the chosen backend.
+
+    ``backend``: ``"sim"``, ``"local"``, ``"testcontainers"`` or ``"external"``; ``None`` reads
+    ``EVENTSIM_BACKEND`` (default ``"sim"``). ``options`` go to the backend:
+
+    * sim: ``brokers=3, seed=0, name=None, config=None`` (a new ``eventsim.cluster.Cluster``)
+    * local: ``brokers=1|3, broker_config=None, jvm_opts=None, startup_timeout=120, data_dir=None, quiet=False``
+    * testcontainers: ``brokers=1|3, image=None, startup_timeout=180``
+    * external: ``bootstrap_servers=None, config=None, namespace=None`` (defaults from the environment)
+    """
+    name = default_backend() if backend is None else str(backend).strip().lower()
+    if name == "sim":
+        from .sim import SimKafka
+        return SimKafka(**options)
+    if name == "local":
+        from .local import LocalKafka
+        return LocalKafka(**options)
+    if name == "testcontainers":
+        from .testcontainers import TestcontainersKafka
+        return TestcontainersKafka(**options)
+    if name == "external":
+        from .external import ExternalKafka
+        return ExternalKafka(**options)
+    raise BackendError("Unknown eventsim backend %r: choose one of %s (EVENTSIM_BACKEND=%s)."
+                       % (name, ", ".join(BACKEND_NAMES), " | ".join(BACKEND_NAMES)))

@@ -1,0 +1,478 @@
+"""The ``local`` backend: real Apache Kafka brokers as Java processes on this machine.
+
+``eventsim.connect("local", brokers=3)`` starts a KRaft cluster of 1 or 3 nodes, each a combined broker
+and controller (``process.roles=broker,controller``), numbered 1..N like the simulator's brokers, listening
+on free ports of 127.0.0.1, with its data in a temporary directory. The brokers are the real thing
+(``kafka.Kafka`` from the jars ``make kafka-jars`` fetches from Maven Central into ``kafka/lib/``, or from an
+installation named by ``KAFKA_HOME``), configured to behave like the simulator's defaults:
+
+* ``auto.create.topics.enable=false``: producing to a missing topic fails, it does not create one;
+* ``group.initial.rebalance.delay.ms=0``: the first consumer of a group gets its partitions at once;
+* ``offsets.topic.replication.factor`` / ``transaction.state.log.replication.factor`` = min(3, N) and
+  ``transaction.state.log.min.isr`` = min(2, N), so a 1-node cluster works at all;
+* ``min.insync.replicas=1``, ``unclean.leader.election.enable=false`` (Kafka's defaults, stated here).
+
+``stop_broker(id)`` kills the node's process (SIGKILL, a crash) or, with ``clean=True``, sends SIGTERM for a
+controlled shutdown; both return once the controller has moved leadership off that broker, so a notebook
+shows the state after failover. ``start_broker(id)`` restarts the same node on its data and waits until it is
+back in the ISR of its partitions.
+
+No broker outlives its handle: ``close()`` kills the process groups and deletes the data; the same happens
+when the handle is garbage-collected and at interpreter (kernel) exit, and on Linux each broker also gets
+SIGKILL if the Python process that started it dies (``setpriv --pdeathsig``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from pathlib import Path
+
+from .base import Backend, BackendError, BackendUnavailable, with_bootstrap
+
+#: ``kafka/`` of the source tree: pom.xml, log4j2.properties and (after ``make kafka-jars``) lib/.
+KAFKA_DIR = Path(__file__).resolve().parents[2] / "kafka"
+LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
+
+#: JVM options: a small heap, the serial collector and the C1 compiler only, which start a broker fastest
+#: on a 2-core machine. Override with EVENTSIM_KAFKA_JVM_OPTS or ``jvm_opts=``.
+DEFAULT_JVM_OPTS = ("-Xmx384m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+                    "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+
+MIN_JAVA = 17
+
+_HOW_TO_INSTALL = (
+    "Install a Java runtime ({java}+, e.g. `apt-get install openjdk-17-jre-headless`) and Maven, then run "
+    "`make kafka-jars` in the project directory to fetch the Kafka broker jars from Maven Central into "
+    "kafka/lib/ (or set KAFKA_HOME to an Apache Kafka 4.x installation). Everything in the course also runs "
+    "on the simulator: eventsim.connect(\"sim\"), or EVENTSIM_BACKEND=sim.")
+
+
+# -- finding Java and the broker jars ----------------------------------------------------------------
+def find_java(env=None):
+    """Path of a ``java`` of version >= 17: ``$JAVA_HOME/bin/java`` if set, else the first on ``PATH``."""
+    env = os.environ if env is None else env
+    home = env.get("JAVA_HOME")
+    candidates = [os.path.join(home, "bin", "java")] if home else []
+    on_path = shutil.which("java", path=env.get("PATH", ""))
+    candidates += [on_path] if on_path else []
+    java = next((c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)), None)
+    if java is None:
+        raise BackendUnavailable(
+            "The 'local' backend runs real Apache Kafka brokers as Java processes, but no Java runtime was "
+            "found (looked in $JAVA_HOME/bin and on PATH). " + _HOW_TO_INSTALL.format(java=MIN_JAVA))
+    version = java_version(java)
+    if version is not None and version < MIN_JAVA:
+        raise BackendUnavailable(
+            "The 'local' backend needs Java %d or newer for Kafka 4.x brokers, but %s is Java %d. "
+            % (MIN_JAVA, java, version) + _HOW_TO_INSTALL.format(java=MIN_JAVA))
+    return java
+
+
+def java_version(java):
+    """The major version ``java -version`` reports (17 for "17.0.15"), or None if it cannot be read."""
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def find_kafka_libs(env=None):
+    """``(directory of jars, Kafka version)``: ``$KAFKA_HOME/libs`` if set, else ``kafka/lib``."""
+    env = os.environ if env is None else env
+    home = env.get("KAFKA_HOME")
+    libdir = Path(home) / "libs" if home else KAFKA_DIR / "lib"
+    jars = sorted(libdir.glob("kafka_2.13-*.jar")) if libdir.is_dir() else []
+    jars = [j for j in jars if not re.search(r"-(test|sources|javadoc)\.jar$", j.name)]
+    if not jars:
+        where = "$KAFKA_HOME/libs (%s)" % libdir if home else str(libdir)
+        raise BackendUnavailable(
+            "The 'local' backend needs the Apache Kafka broker jars, but %s has no kafka_2.13-*.jar. "
+            % where + _HOW_TO_INSTALL.format(java=MIN_JAVA))
+    version = re.match(r"kafka_2\.13-(.+)\.jar$", jars[-1].name).group(1)
+    return libdir, version
+
+
+# -- one KRaft node ----------------------------------------------------------------------------------
+def free_ports(count):
+    """``count`` distinct free TCP ports on 127.0.0.1 (held open together so none is handed out twice)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def new_cluster_id():
+    """A KRaft cluster id: 16 random bytes, base64url without padding (what ``kafka-storage random-uuid`` prints)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def broker_config(node_id, n, ports, data_dir):
+    """``server.properties`` of node ``node_id`` of an ``n``-node combined-mode KRaft cluster.
+
+    ``ports`` maps node id -> (client port, controller port). The controller quorum is static
+    (``controller.quorum.voters``), so ``StorageTool format`` needs no ``--standalone`` flag.
+    """
+    client, controller = ports[node_id]
+    voters = ",".join("%d@127.0.0.1:%d" % (i, ports[i][1]) for i in sorted(ports))
+    return {
+        # KRaft: every node is a broker and a controller.
+        "process.roles": "broker,controller",
+        "node.id": node_id,
+        "controller.quorum.voters": voters,
+        "listeners": "PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d" % (client, controller),
+        "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % client,
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        # Behave like the simulator's defaults (docs/architecture.md).
+        "auto.create.topics.enable": "false",
+        "num.partitions": 1,
+        "default.replication.factor": 1,
+        "min.insync.replicas": 1,
+        "unclean.leader.election.enable": "false",
+        "group.initial.rebalance.delay.ms": 0,
+        "replica.lag.time.max.ms": 30000,
+        "broker.session.timeout.ms": 9000,
+        "offsets.topic.replication.factor": min(3, n),
+        "transaction.state.log.replication.factor": min(3, n),
+        "transaction.state.log.min.isr": min(2, n),
+        "share.coordinator.state.topic.replication.factor": min(3, n),
+        "share.coordinator.state.topic.min.isr": min(2, n),
+        # Faster failover and a lighter broker for a teaching machine (safe: nothing here loses data).
+        "broker.heartbeat.interval.ms": 1000,
+        "controller.quorum.election.timeout.ms": 1000,
+        "controller.quorum.fetch.timeout.ms": 2000,
+        "offsets.topic.num.partitions": 10,
+        "transaction.state.log.num.partitions": 10,
+        "num.network.threads": 2,
+        "num.io.threads": 2,
+        "background.threads": 2,
+        "num.recovery.threads.per.data.dir": 1,
+        "log.cleaner.threads": 1,
+        "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
+    }
+
+
+def write_properties(path, config):
+    path.write_text("".join("%s=%s\n" % (k, v) for k, v in config.items()))
+
+
+def log_tail(path, lines=25):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class _Processes:
+    """The broker processes of one cluster and its data directory.
+
+    Kept apart from the handle so the finalizer (``weakref.finalize``, which also runs at interpreter
+    exit) can kill them without keeping the handle alive.
+    """
+
+    def __init__(self, data_dir, remove_data):
+        self.data_dir = data_dir
+        self.remove_data = remove_data
+        self.procs = {}
+
+    def kill(self, node_id, sig=signal.SIGKILL, wait=30.0):
+        """Signal a node's whole process group and reap it; True if it exited within ``wait`` seconds."""
+        proc = self.procs.get(node_id)
+        if proc is None:
+            return True
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return False
+        self.procs.pop(node_id, None)
+        return True
+
+    def kill_all(self):
+        for node_id in list(self.procs):
+            if not self.kill(node_id, signal.SIGKILL, wait=10):
+                self.procs.pop(node_id, None)
+        if self.remove_data and self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+
+def _death_signal_prefix():
+    """``setpriv --pdeathsig KILL --``: the kernel kills the broker if the Python process dies.
+
+    Only from the main thread (the parent-death signal fires when the *thread* that started the process
+    exits) and only where util-linux's ``setpriv`` exists.
+    """
+    if threading.current_thread() is not threading.main_thread() or not sys.platform.startswith("linux"):
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
+# -- the handle --------------------------------------------------------------------------------------
+class LocalKafka(Backend):
+    """A KRaft cluster of real Kafka brokers on 127.0.0.1 (see the module docstring).
+
+    ``brokers``: 1 or 3 nodes. ``broker_config``: extra/overriding ``server.properties`` entries for every
+    node. ``jvm_opts``: replaces :data:`DEFAULT_JVM_OPTS`. ``startup_timeout``: seconds before startup fails
+    with the brokers' log tail. ``data_dir``: keep the data there instead of a deleted temporary directory.
+    """
+
+    backend = "local"
+
+    def __init__(self, brokers=1, *, broker_config=None, jvm_opts=None, startup_timeout=120.0,
+                 data_dir=None, quiet=False):
+        if brokers not in (1, 3):
+            raise BackendError("The 'local' backend starts 1 or 3 brokers (a KRaft quorum needs an odd "
+                               "number of controllers); got brokers=%r." % (brokers,))
+        self.java = find_java()
+        self.libdir, self.kafka_version = find_kafka_libs()
+        self.n = brokers
+        self.quiet = quiet
+        self.jvm_opts = list(jvm_opts if jvm_opts is not None
+                             else shlex.split(os.environ.get("EVENTSIM_KAFKA_JVM_OPTS", ""))
+                             or DEFAULT_JVM_OPTS)
+        remove = data_dir is None
+        root = Path(tempfile.mkdtemp(prefix="eventsim-kafka-") if remove else data_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        self._procs = _Processes(root, remove)
+        self._finalizer = weakref.finalize(self, self._procs.kill_all)
+        self.data_dir = root
+        self.cluster_id = new_cluster_id()
+        flat = free_ports(2 * brokers)
+        self.ports = {i: (flat[2 * (i - 1)], flat[2 * (i - 1) + 1]) for i in range(1, brokers + 1)}
+        self.bootstrap_servers = ",".join("127.0.0.1:%d" % self.ports[i][0] for i in sorted(self.ports))
+        self._extra = dict(broker_config or {})
+        self._admin = None
+        self.startup_seconds = None
+        try:
+            self._start_cluster(startup_timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- files of a node ---------------------------------------------------------------------------
+    def node_dir(self, node_id):
+        return self.data_dir / ("node-%d" % node_id)
+
+    def log_path(self, node_id):
+        """The broker's stdout/stderr (log4j2 writes WARN and above, plus the startup lines, there)."""
+        return self.node_dir(node_id) / "broker.log"
+
+    def _properties(self, node_id):
+        return self.node_dir(node_id) / "server.properties"
+
+    def _java(self, main, *args):
+        cmd = [self.java, *self.jvm_opts, "-cp", str(self.libdir / "*")]
+        if LOG4J_CONFIG.is_file():
+            cmd.append("-Dlog4j2.configurationFile=%s" % LOG4J_CONFIG)
+        return cmd + [main, *args]
+
+    # -- startup -----------------------------------------------------------------------------------
+    def _say(self, text, end=""):
+        if not self.quiet:
+            print(text, end=end, flush=True)
+
+    def _start_cluster(self, timeout):
+        began = time.monotonic()
+        self._say("Starting Apache Kafka %s (KRaft, %d broker%s) on 127.0.0.1, data in %s: "
+                  % (self.kafka_version, self.n, "s" if self.n > 1 else "", self.data_dir))
+        for i in self.ports:
+            self.node_dir(i).mkdir(parents=True, exist_ok=True)
+            config = broker_config(i, self.n, self.ports, self.node_dir(i) / "data")
+            config.update(self._extra)
+            write_properties(self._properties(i), config)
+        self._format_storage()
+        self._say("storage formatted, brokers starting")
+        for i in self.ports:
+            self._spawn(i)
+        self._wait_until(lambda md: len(md.brokers) == self.n, timeout, "all %d brokers up" % self.n,
+                         progress=True)
+        self.startup_seconds = time.monotonic() - began
+        self._say(" ready in %.1f s\n" % self.startup_seconds)
+
+    def _format_storage(self):
+        """``kafka.tools.StorageTool format -t <cluster id> -c server.properties``, all nodes at once."""
+        runs = {i: subprocess.Popen(self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_id,
+                                               "-c", str(self._properties(i))),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    start_new_session=True)
+                for i in self.ports}
+        for i, run in runs.items():
+            out, _ = run.communicate(timeout=120)
+            if run.returncode != 0:
+                raise BackendError("Formatting the storage of Kafka node %d failed (exit %d):\n%s"
+                                   % (i, run.returncode, out[-3000:]))
+
+    def _spawn(self, node_id):
+        log = open(self.log_path(node_id), "ab")
+        try:
+            self._procs.procs[node_id] = subprocess.Popen(
+                _death_signal_prefix() + self._java("kafka.Kafka", str(self._properties(node_id))),
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=str(self.node_dir(node_id)), start_new_session=True)
+        finally:
+            log.close()
+
+    def _wait_until(self, condition, timeout, what, progress=False):
+        """Poll cluster metadata until ``condition(metadata)`` holds; raise with the log tails if not."""
+        deadline = time.monotonic() + timeout
+        shown = -1
+        while True:
+            for i, proc in list(self._procs.procs.items()):
+                if proc.poll() is not None:
+                    raise BackendError("Kafka broker %d exited with code %s while waiting for %s. Its log "
+                                       "(%s) ends with:\n%s" % (i, proc.returncode, what, self.log_path(i),
+                                                               log_tail(self.log_path(i))))
+            try:
+                md = self.admin_client().list_topics(timeout=2)
+            except Exception:  # noqa: BLE001 - not reachable yet
+                md = None
+            if md is not None:
+                if progress and len(md.brokers) != shown:
+                    shown = len(md.brokers)
+                    self._say(" %d/%d" % (shown, self.n))
+                if condition(md):
+                    return md
+            if time.monotonic() > deadline:
+                tails = "\n".join("--- broker %d (%s):\n%s" % (i, self.log_path(i), log_tail(self.log_path(i)))
+                                  for i in self._procs.procs)
+                raise BackendError("Timed out after %.0f s waiting for %s on the local Kafka cluster. "
+                                   "The brokers' logs end with:\n%s" % (timeout, what, tails))
+            time.sleep(0.25)
+
+    # -- clients -----------------------------------------------------------------------------------
+    def client_conf(self, conf=None):
+        return with_bootstrap(conf, self.bootstrap_servers)
+
+    def Producer(self, conf=None, **kwargs):  # noqa: N802
+        from confluent_kafka import Producer
+        return Producer(self.client_conf(conf), **kwargs)
+
+    def Consumer(self, conf=None, **kwargs):  # noqa: N802
+        from confluent_kafka import Consumer
+        return Consumer(self.client_conf(conf), **kwargs)
+
+    def admin(self, conf=None, **kwargs):
+        from confluent_kafka.admin import AdminClient
+        return AdminClient(self.client_conf(conf), **kwargs)
+
+    AdminClient = admin
+
+    def admin_client(self):
+        """The handle's own AdminClient (for snapshots and waiting on metadata)."""
+        if self._admin is None:
+            # log_level 0: the "connection refused" lines while brokers start or are stopped are expected.
+            self._admin = self.admin({"socket.connection.setup.timeout.ms": 2000,
+                                      "reconnect.backoff.max.ms": 500, "log_level": 0})
+        return self._admin
+
+    # -- state -------------------------------------------------------------------------------------
+    def alive_brokers(self):
+        return sorted(i for i, p in self._procs.procs.items() if p.poll() is None)
+
+    def active_controller(self):
+        """The KRaft quorum leader, read from the live nodes' ``__cluster_metadata-0/quorum-state``."""
+        best = (-1, None)
+        for i in self.alive_brokers():
+            try:
+                state = json.loads((self.node_dir(i) / "data" / "__cluster_metadata-0" / "quorum-state")
+                                   .read_text())
+            except (OSError, ValueError):
+                continue
+            leader, epoch = state.get("leaderId", -1), state.get("leaderEpoch", -1)
+            if leader in self._procs.procs and epoch > best[0]:
+                best = (epoch, leader)
+        return best[1] if best[1] in self.alive_brokers() else None
+
+    def snapshot(self, *, internal=False, records=False, max_records=10):
+        from . import realsnapshot
+        known = [(i, "127.0.0.1", self.ports[i][0]) for i in sorted(self.ports)]
+        return realsnapshot.snapshot(self.admin_client(), backend=self.backend, client_conf=self.client_conf(),
+                                     known_brokers=known, controller=self.active_controller(),
+                                     internal=internal, records=records, max_records=max_records)
+
+    # -- faults ------------------------------------------------------------------------------------
+    def _check_node(self, broker_id):
+        if broker_id not in self.ports:
+            raise BackendError("There is no broker %r in this cluster; its brokers are %s."
+                               % (broker_id, sorted(self.ports)))
+
+    def stop_broker(self, broker_id, clean=False, timeout=60.0):
+        """Stop a broker: SIGKILL (a crash, ``clean=False``) or SIGTERM (controlled shutdown, ``clean=True``).
+
+        Returns when the controller has fenced the broker and no partition names it as leader any more
+        (after a crash that takes about ``broker.session.timeout.ms`` = 9 s), so what a notebook shows next
+        is the state after failover. Stopping a stopped broker does nothing.
+        """
+        self._check_node(broker_id)
+        if broker_id not in self.alive_brokers():
+            return
+        if not self._procs.kill(broker_id, signal.SIGTERM if clean else signal.SIGKILL, wait=timeout):
+            self._procs.kill(broker_id, signal.SIGKILL)
+        if not self.alive_brokers():
+            return
+
+        def moved(md):
+            return broker_id not in md.brokers and not any(
+                pm.leader == broker_id for tm in md.topics.values() for pm in tm.partitions.values())
+        self._wait_until(moved, timeout, "leadership to move off broker %d" % broker_id)
+
+    def start_broker(self, broker_id, timeout=90.0):
+        """Restart a stopped broker on its data; returns once it is back in the ISR of its partitions."""
+        self._check_node(broker_id)
+        if broker_id in self.alive_brokers():
+            return
+        self._spawn(broker_id)
+
+        def rejoined(md):
+            return broker_id in md.brokers and all(
+                broker_id in pm.isrs for tm in md.topics.values() for pm in tm.partitions.values()
+                if broker_id in pm.replicas)
+        self._wait_until(rejoined, timeout, "broker %d to rejoin the ISR of its partitions" % broker_id)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self):
+        """Kill every broker's process group, wait for them, delete the data. Safe to call twice."""
+        self._admin = None
+        self._finalizer()
+
+    @property
+    def closed(self):
+        return not self._finalizer.alive
+
+    def where(self):
+        if self.closed:
+            return "closed (its brokers were stopped)"
+        return ("%d real Apache Kafka %s broker%s (JVM processes, KRaft) at %s"
+                % (self.n, self.kafka_version, "s" if self.n > 1 else "", self.bootstrap_servers))

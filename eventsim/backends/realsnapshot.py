@@ -1,0 +1,275 @@
+"""The snapshot of a real Kafka cluster, built with confluent-kafka's ``AdminClient``.
+
+It has the same shape as the simulator's ``cluster.snapshot()`` (docs/architecture.md, "The snapshot"),
+so the widgets draw a real cluster exactly as they draw a simulated one. Every value comes from a Kafka
+request a client is allowed to make:
+
+* ``Metadata`` (``list_topics``): brokers, topics, each partition's leader, replicas and ISR.
+* ``ListOffsets`` (``list_offsets``): log start offset (earliest), high watermark (latest,
+  read_uncommitted), last stable offset (latest, read_committed), and the leader epoch the broker reports.
+* ``DescribeConfigs``: the topic configs the course talks about (:data:`COURSE_TOPIC_CONFIGS`).
+* ``ListGroups`` / ``DescribeGroups`` / ``OffsetFetch``: consumer groups, members, committed offsets, lag.
+
+What no client request reveals is ``None``: ``time_ms`` (real Kafka has no virtual clock), the leader's
+``log_end_offset`` and the followers' ``replica_log_end_offsets`` (brokers keep those to themselves), and a
+classic group's ``generation``. In KRaft the Metadata response names a random broker as "controller", so
+``controller`` is ``None`` unless the backend knows the active controller (the local backend reads it from
+the brokers' ``quorum-state`` files).
+"""
+from __future__ import annotations
+
+import time
+
+from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, IsolationLevel, KafkaError, KafkaException,
+                             TopicPartition)
+from confluent_kafka.admin import ConfigResource, OffsetSpec
+
+#: Topic configs shown in each topic's ``config`` (the ones the course's notebooks discuss).
+COURSE_TOPIC_CONFIGS = (
+    "cleanup.policy", "min.insync.replicas", "retention.ms", "retention.bytes", "segment.bytes",
+    "segment.ms", "min.compaction.lag.ms", "delete.retention.ms", "max.message.bytes",
+    "message.timestamp.type", "unclean.leader.election.enable", "compression.type",
+)
+
+#: Kafka's group states as the broker names them (``ConsumerGroupState`` enum member -> name).
+_GROUP_STATES = {
+    "UNKNOWN": "Unknown", "PREPARING_REBALANCING": "PreparingRebalance",
+    "COMPLETING_REBALANCING": "CompletingRebalance", "STABLE": "Stable", "DEAD": "Dead", "EMPTY": "Empty",
+    "ASSIGNING": "Assigning", "RECONCILING": "Reconciling",
+}
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def is_internal(topic):
+    """Kafka's internal topics (``__consumer_offsets``, ``__transaction_state``, ...) start with ``__``."""
+    return topic.startswith("__")
+
+
+def show_bytes(data):
+    """Bytes as text where printable (UTF-8), else as a hex string ``0x...``; ``None`` stays ``None``."""
+    if data is None or isinstance(data, str):
+        return data
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + bytes(data).hex()
+    return text if text.isprintable() else "0x" + bytes(data).hex()
+
+
+def _results(futures, timeout):
+    """Wait for a dict of admin futures; a failed one maps to ``None`` (e.g. an offline partition)."""
+    out = {}
+    for key, future in futures.items():
+        try:
+            out[key] = future.result(timeout=timeout)
+        except Exception:  # noqa: BLE001 - one offline partition must not hide the rest of the cluster
+            out[key] = None
+    return out
+
+
+class _Names:
+    """Maps real topic / group names to the ones shown, for a namespaced (shared) cluster.
+
+    With ``prefix="alice."`` only ``alice.*`` topics and groups are shown, without the prefix.
+    """
+
+    def __init__(self, prefix=""):
+        self.prefix = prefix or ""
+
+    def visible(self, name):
+        return name.startswith(self.prefix)
+
+    def shown(self, name):
+        return name[len(self.prefix):] if self.prefix and name.startswith(self.prefix) else name
+
+
+def list_offsets(admin, partitions, spec, *, committed=False, timeout=DEFAULT_TIMEOUT):
+    """``ListOffsets`` for many partitions: {(topic, partition): ListOffsetsResultInfo or None}."""
+    if not partitions:
+        return {}
+    level = IsolationLevel.READ_COMMITTED if committed else IsolationLevel.READ_UNCOMMITTED
+    request = {TopicPartition(t, p): spec for t, p in partitions}
+    futures = admin.list_offsets(request, isolation_level=level, request_timeout=timeout)
+    return {(tp.topic, tp.partition): info for tp, info in _results(futures, timeout).items()}
+
+
+def topic_configs(admin, topics, timeout=DEFAULT_TIMEOUT):
+    """``DescribeConfigs``: {topic: {config: value}} for the configs in :data:`COURSE_TOPIC_CONFIGS`."""
+    if not topics:
+        return {}
+    futures = admin.describe_configs([ConfigResource("TOPIC", t) for t in topics], request_timeout=timeout)
+    out = {}
+    for resource, entries in _results(futures, timeout).items():
+        entries = entries or {}
+        out[resource.name] = {k: entries[k].value for k in COURSE_TOPIC_CONFIGS if k in entries}
+    return out
+
+
+def _offset(info):
+    return None if info is None or info.offset < 0 else info.offset
+
+
+def _epoch(info):
+    epoch = None if info is None else getattr(info, "leader_epoch", None)
+    return None if epoch is None or epoch < 0 else epoch
+
+
+def build_topics(admin, metadata, names, *, internal, timeout=DEFAULT_TIMEOUT):
+    """The ``topics`` list of the snapshot, sorted by name, partitions sorted by number."""
+    alive = set(metadata.brokers)
+    wanted = sorted(t for t in metadata.topics
+                    if names.visible(t) and (internal or not is_internal(t)))
+    parts = [(t, p) for t in wanted for p in metadata.topics[t].partitions]
+    earliest = list_offsets(admin, parts, OffsetSpec.earliest(), timeout=timeout)
+    latest = list_offsets(admin, parts, OffsetSpec.latest(), timeout=timeout)
+    stable = list_offsets(admin, parts, OffsetSpec.latest(), committed=True, timeout=timeout)
+    configs = topic_configs(admin, wanted, timeout=timeout)
+    topics = []
+    for t in wanted:
+        partitions = []
+        for p, pm in sorted(metadata.topics[t].partitions.items()):
+            replicas = list(pm.replicas)
+            partitions.append({
+                "partition": p,
+                "leader": pm.leader,
+                "leader_epoch": _epoch(latest.get((t, p))),
+                "replicas": replicas,
+                "isr": sorted(pm.isrs),
+                "offline_replicas": [r for r in replicas if r not in alive],
+                "log_start_offset": _offset(earliest.get((t, p))),
+                "high_watermark": _offset(latest.get((t, p))),
+                "log_end_offset": None,
+                "last_stable_offset": _offset(stable.get((t, p))),
+                "replica_log_end_offsets": [None] * len(replicas),
+                "records": None,
+            })
+        topics.append({"name": names.shown(t), "internal": is_internal(t),
+                       "config": configs.get(t, {}), "partitions": partitions})
+    return topics
+
+
+def build_groups(admin, names, high_watermarks, timeout=DEFAULT_TIMEOUT):
+    """The ``groups`` list: state, members and their assignment, committed offsets and lag."""
+    listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout)
+    ids = sorted(g.group_id for g in listing.valid if names.visible(g.group_id))
+    if not ids:
+        return []
+    descriptions = _results(admin.describe_consumer_groups(ids, request_timeout=timeout), timeout)
+    groups = []
+    for gid in ids:
+        desc = descriptions.get(gid)
+        offsets = _committed(admin, gid, names, high_watermarks, timeout)
+        lags = [o["lag"] for o in offsets if o["lag"] is not None]
+        groups.append({
+            "group_id": names.shown(gid),
+            "state": _GROUP_STATES.get(getattr(getattr(desc, "state", None), "name", "UNKNOWN"), "Unknown"),
+            "protocol": (getattr(desc, "partition_assignor", None) or None) if desc else None,
+            "generation": None,
+            "members": sorted((_member(m, names) for m in (desc.members if desc else [])),
+                              key=lambda m: m["member_id"]),
+            "offsets": offsets,
+            "total_lag": sum(lags),
+        })
+    return groups
+
+
+def _member(member, names):
+    tps = member.assignment.topic_partitions if member.assignment else []
+    return {"member_id": member.member_id, "client_id": member.client_id,
+            "assignment": sorted([names.shown(tp.topic), tp.partition] for tp in tps)}
+
+
+def _committed(admin, gid, names, high_watermarks, timeout):
+    """``OffsetFetch`` for one group, with each partition's high watermark and the lag behind it."""
+    futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(gid)], request_timeout=timeout)
+    result = _results(futures, timeout).get(gid)
+    rows = []
+    for tp in (result.topic_partitions if result else []):
+        if tp.offset < 0 or not names.visible(tp.topic):
+            continue
+        hw = high_watermarks.get((tp.topic, tp.partition))
+        if hw is None:
+            hw = _offset(list_offsets(admin, [(tp.topic, tp.partition)], OffsetSpec.latest(),
+                                      timeout=timeout).get((tp.topic, tp.partition)))
+        rows.append({"topic": names.shown(tp.topic), "partition": tp.partition, "committed": tp.offset,
+                     "high_watermark": hw, "lag": None if hw is None else max(0, hw - tp.offset)})
+    return sorted(rows, key=lambda r: (r["topic"], r["partition"]))
+
+
+def read_last_records(client_conf, topics, names, max_records, timeout=DEFAULT_TIMEOUT):
+    """The last ``max_records`` records of each partition, read with a throw-away assigned consumer.
+
+    Fills ``partition["records"]`` in place as ``{"offset", "key", "value", "timestamp", "headers"}``.
+    """
+    conf = dict(client_conf)
+    conf.update({"group.id": "eventsim-snapshot", "enable.auto.commit": False,
+                 "enable.partition.eof": True, "isolation.level": "read_uncommitted", "log_level": 0})
+    consumer = Consumer(conf)
+    try:
+        wanted = {}
+        for topic in topics:
+            for part in topic["partitions"]:
+                part["records"] = []
+                hw, start = part["high_watermark"], part["log_start_offset"]
+                if hw is None or start is None or hw <= start:
+                    continue
+                real = names.prefix + topic["name"]
+                wanted[(real, part["partition"])] = (part, hw, max(start, hw - max_records))
+        if not wanted:
+            return
+        consumer.assign([TopicPartition(t, p, first) for (t, p), (_, _, first) in wanted.items()])
+        _drain(consumer, wanted, timeout)
+    finally:
+        consumer.close()
+
+
+def _drain(consumer, wanted, timeout):
+    """Poll until every wanted partition reached its high watermark (or ``timeout`` seconds passed)."""
+    pending = set(wanted)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        msg = consumer.poll(0.2)
+        if msg is None:
+            continue
+        key = (msg.topic(), msg.partition())
+        if msg.error():
+            if msg.error().code() == KafkaError._PARTITION_EOF:
+                pending.discard(key)
+            continue
+        part, hw, _ = wanted[key]
+        if msg.offset() < hw:
+            ts = msg.timestamp()[1]
+            part["records"].append({
+                "offset": msg.offset(), "key": show_bytes(msg.key()), "value": show_bytes(msg.value()),
+                "timestamp": ts if ts >= 0 else None,
+                "headers": [[k, show_bytes(v)] for k, v in (msg.headers() or [])]})
+        if msg.offset() + 1 >= hw:
+            pending.discard(key)
+
+
+def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None, internal=False,
+             records=False, max_records=10, namespace="", timeout=DEFAULT_TIMEOUT):
+    """The snapshot dict of a real cluster.
+
+    ``known_brokers``: ``[(id, host, port)]`` the backend started (so a stopped broker is listed with
+    ``alive: False``); without it, the brokers in the Metadata response are listed, all alive.
+    ``namespace``: show only topics and groups with this prefix, without it (shared clusters).
+    """
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise KafkaException(exc.args[0]) from None
+    names = _Names(namespace)
+    alive = {b.id: b for b in metadata.brokers.values()}
+    if known_brokers is None:
+        known_brokers = [(b.id, b.host, b.port) for b in alive.values()]
+    brokers = [{"id": i, "host": h, "port": p, "alive": i in alive} for i, h, p in sorted(known_brokers)]
+    topics = build_topics(admin, metadata, names, internal=internal, timeout=timeout)
+    hws = {(names.prefix + t["name"], p["partition"]): p["high_watermark"]
+           for t in topics for p in t["partitions"]}
+    groups = build_groups(admin, names, hws, timeout=timeout)
+    if records:
+        read_last_records(client_conf, topics, names, max_records, timeout=timeout)
+    return {"backend": backend, "cluster_id": metadata.cluster_id, "time_ms": None,
+            "controller": controller, "brokers": brokers, "topics": topics, "groups": groups}
