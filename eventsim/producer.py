@@ -1,0 +1,495 @@
+"""``Producer``: the client that writes records, mirroring ``confluent_kafka.Producer``.
+
+What happens to one ``produce()`` call, as in librdkafka:
+
+1. The key picks a partition (``partitioner``, default ``consistent_random``; see ``partitioner.py``).
+2. The record waits in the partition's queue (the *accumulator*) for up to ``linger.ms`` so that it can
+   travel in a batch with others (at most ``batch.num.messages``).
+3. The batch goes to the partition leader. ``acks=0``: don't wait; ``acks=1``: the leader has it;
+   ``acks=all`` (-1, the default): every in-sync replica has it (and the ISR is at least
+   ``min.insync.replicas``).
+4. Retriable errors (leader moved, broker unreachable, ``NOT_ENOUGH_REPLICAS``, timeouts) are retried
+   after ``retry.backoff.ms`` until ``delivery.timeout.ms`` (alias ``message.timeout.ms``) runs out; then
+   the delivery report carries ``_MSG_TIMED_OUT``.
+5. The delivery report (``on_delivery(err, msg)``) is served from ``poll()`` or ``flush()``.
+
+Retries without idempotence can **duplicate** records (the first attempt was written but its response was
+lost) and, with ``max.in.flight.requests.per.connection`` > 1, **reorder** them (a later batch succeeds
+while an earlier one waits for its retry). ``enable.idempotence=true`` gives the producer an id and
+numbers every batch per partition, so the leader drops duplicates and refuses gaps; on an error the
+producer resends the outstanding batches in order.
+
+Transactions (``transactional.id``): ``init_transactions``, ``begin_transaction``,
+``send_offsets_to_transaction``, ``commit_transaction``, ``abort_transaction`` (see ``transactions.py``).
+
+Virtual time: nothing here waits for real. ``poll(timeout)`` and ``flush(timeout)`` run the cluster's
+clock forward (timeouts are virtual seconds) until there is something to report. Simplifications: one
+request per batch per partition; ``max.in.flight`` is counted per partition, not per broker connection;
+``poll(None)`` with nothing outstanding returns 0 at once instead of blocking forever.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+from . import partitioner as _partitioner
+from .cluster import Cluster
+from .config import client_config
+from .errors import KafkaError, KafkaException
+from .log import Record
+from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, Message
+
+UNKNOWN_TOPIC_WAIT_MS = 30000  # topic.metadata.propagation.max.ms: how long an unknown topic may take to appear
+
+
+@dataclass(eq=False)
+class _Pending:
+    topic: str
+    partition: int
+    key: bytes | None
+    value: bytes | None
+    headers: list | None
+    timestamp: int
+    on_delivery: object
+    enqueued_ms: int
+
+
+@dataclass(eq=False)
+class _Batch:
+    partition: tuple
+    msgs: list
+    base_sequence: int = -1
+    attempts: int = 0
+    generation: int = 0
+    timer: object = None
+    done: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _to_bytes(value, what):
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes or str (or None), not {type(value).__name__}: "
+                    f"serialize it first, e.g. json.dumps(obj).encode()")
+
+
+def _normalize_headers(headers):
+    if headers is None:
+        return None
+    items = headers.items() if isinstance(headers, dict) else headers
+    out = []
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], str):
+            raise TypeError("headers must be a list of (str, bytes) tuples or a dict of str -> bytes")
+        out.append((item[0], _to_bytes(item[1], "header value")))
+    return out
+
+
+class Producer:
+    """A simulated Kafka producer. ``Producer({"bootstrap.servers": cluster.bootstrap_servers})``."""
+
+    def __init__(self, conf=None, **kwargs):
+        conf = dict(conf or {}, **kwargs)
+        self._conf = client_config(conf, "producer")
+        self._cluster = Cluster.lookup(self._conf["bootstrap.servers"])
+        self._clock = self._cluster.clock
+        c = self._conf
+        self._acks = int(c["acks"])
+        self._linger = int(c["linger.ms"])
+        self._batch_max = int(c["batch.num.messages"])
+        self._retries = int(c["retries"])
+        self._backoff = int(c["retry.backoff.ms"])
+        self._backoff_max = int(c.get("retry.backoff.max.ms", 1000))
+        self._delivery_timeout = int(c["delivery.timeout.ms"])
+        self._request_timeout = int(c["request.timeout.ms"])
+        self._max_inflight = int(c["max.in.flight.requests.per.connection"])
+        self._queue_max = int(c.get("queue.buffering.max.messages", 100000))
+        self._transactional_id = c.get("transactional.id") or None
+        self._idempotent = bool(c["enable.idempotence"]) or self._transactional_id is not None
+        self._partitioner = c["partitioner"]
+        self._default_cb = conf.get("on_delivery") or conf.get("delivery_report") or conf.get("dr_cb")
+        self._queues = collections.defaultdict(collections.deque)   # (topic, p) -> deque[_Pending]
+        self._inflight = collections.defaultdict(list)              # (topic, p) -> [_Batch]
+        self._linger_timers = {}
+        self._reports = collections.deque()
+        self._outstanding = 0
+        self._leaders = {}
+        self._generation = collections.defaultdict(int)
+        self._pid, self._epoch = -1, -1
+        self._next_seq = collections.defaultdict(int)
+        self._txn_state = "Init" if self._transactional_id else None
+        self._txn_partitions = set()
+        self._txn_error = None
+        self._closed = False
+        if self._idempotent and not self._transactional_id:
+            self._cluster.transactions.init_producer_id(None, 0, self._set_pid)
+
+    def _set_pid(self, err, pid, epoch):
+        if err is None:
+            self._pid, self._epoch = pid, epoch
+
+    def __repr__(self):
+        return f"<eventsim.Producer to {self._cluster.bootstrap_servers}, {len(self)} message(s) outstanding>"
+
+    def __len__(self):
+        """Messages produced whose delivery report has not been served yet (as librdkafka's len())."""
+        return self._outstanding
+
+    # -- produce -------------------------------------------------------------------------------------
+    def produce(self, topic, value=None, key=None, partition=-1, on_delivery=None, callback=None,
+                timestamp=0, headers=None):
+        """Queue one record. Raises ``BufferError`` when the queue is full, ``TypeError`` for bad types."""
+        if not isinstance(topic, str) or not topic:
+            raise TypeError("topic must be a non-empty str")
+        if isinstance(partition, bool) or not isinstance(partition, int) or partition < -1:
+            raise TypeError(f"partition must be an int >= 0, or -1 to let the partitioner choose; got {partition!r}")
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
+            raise TypeError(f"timestamp must be an int of milliseconds >= 0 (0 = now), got {timestamp!r}")
+        value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
+        headers = _normalize_headers(headers)
+        cb = on_delivery or callback or self._default_cb
+        if self._txn_state is not None and self._txn_state != "InTransaction":
+            raise KafkaException(KafkaError(KafkaError._STATE,
+                                            reason=f"Operation not valid in state {self._txn_state}: a transactional "
+                                                   f"producer must call begin_transaction() before produce()"))
+        if self._outstanding >= self._queue_max:
+            raise BufferError("Local: Queue full")
+        msg = _Pending(topic, partition, key, value, headers, timestamp or self._clock.now_ms, cb, self._clock.now_ms)
+        self._outstanding += 1
+        self._route(msg)
+
+    def _route(self, msg):
+        """Pick the partition (waiting for an unknown topic up to topic.metadata.propagation.max.ms)."""
+        count = self._cluster.partition_count(msg.topic)
+        if count is None:
+            if self._clock.now_ms - msg.enqueued_ms >= UNKNOWN_TOPIC_WAIT_MS:
+                return self._report(msg, KafkaError(
+                    KafkaError._UNKNOWN_TOPIC,
+                    reason=f"Local: Unknown topic: topic '{msg.topic}' does not exist and the cluster does not "
+                           f"create topics automatically (auto.create.topics.enable=false); create it with "
+                           f"AdminClient.create_topics()"))
+            self._clock.schedule(1000, lambda: self._route(msg), "wait for topic metadata")
+            return
+        if msg.partition == -1:
+            msg.partition = _partitioner.partition_for(self._partitioner, msg.key, count, self._cluster.rng)
+        elif msg.partition >= count:
+            return self._report(msg, KafkaError(
+                KafkaError._UNKNOWN_PARTITION,
+                reason=f"Local: Unknown partition: {msg.topic} has {count} partition(s), not {msg.partition + 1}+"))
+        tp = (msg.topic, msg.partition)
+        if self._txn_state == "InTransaction" and tp not in self._txn_partitions:
+            err = self._cluster.transactions.add_partitions(self._transactional_id, self._pid, self._epoch, [tp])
+            if err is not None:
+                self._txn_fail(err)
+                return self._report(msg, err)
+            self._txn_partitions.add(tp)
+        self._queues[tp].append(msg)
+        if len(self._queues[tp]) >= self._batch_max:
+            self._send_ready(tp)
+        elif tp not in self._linger_timers:
+            self._linger_timers[tp] = self._clock.schedule(self._linger, lambda: self._linger_expired(tp), "linger")
+
+    def _linger_expired(self, tp):
+        self._linger_timers.pop(tp, None)
+        self._send_ready(tp)
+
+    # -- sending -------------------------------------------------------------------------------------
+    def _send_ready(self, tp):
+        """Send batches from the partition's queue while in-flight requests allow it."""
+        queue = self._queues[tp]
+        while queue and len(self._inflight[tp]) < self._max_inflight:
+            if self._idempotent and self._pid < 0:
+                self._clock.schedule(self._backoff, lambda: self._send_ready(tp), "wait for producer id")
+                return
+            msgs = [queue.popleft() for _ in range(min(self._batch_max, len(queue)))]
+            batch = _Batch(tp, msgs)
+            if self._idempotent:
+                batch.base_sequence = self._next_seq[tp]
+                self._next_seq[tp] += len(msgs)
+            self._send(batch)
+        if queue and tp not in self._linger_timers and not self._inflight[tp]:
+            self._linger_timers[tp] = self._clock.schedule(self._linger, lambda: self._linger_expired(tp), "linger")
+
+    def _send(self, batch):
+        tp = batch.partition
+        batch.attempts += 1
+        batch.generation = self._generation[tp]
+        self._inflight[tp].append(batch)
+        leader = self._leaders.get(tp)
+        if leader is None or leader < 0:
+            leader = self._leaders[tp] = self._cluster.leader_for(*tp)
+        records = [Record(key=m.key, value=m.value, headers=m.headers, timestamp=m.timestamp,
+                          timestamp_type=TIMESTAMP_CREATE_TIME) for m in batch.msgs]
+        if self._acks == 0:
+            self._cluster.produce(tp[0], tp[1], records, acks=0, on_done=lambda err, base: None,
+                                  leader_hint=leader if leader >= 0 else None)
+            self._clock.schedule(0, lambda: self._on_response(batch, batch.generation, None, OFFSET_INVALID, None))
+            return
+        batch.timer = self._clock.schedule(self._request_timeout, lambda: self._on_response(
+            batch, batch.generation, KafkaError(KafkaError._TIMED_OUT, reason="Local: Timed out (request.timeout.ms)"),
+            -1, None), "produce request timeout")
+        self._cluster.produce(tp[0], tp[1], records, acks=self._acks, leader_hint=leader if leader >= 0 else None,
+                              on_done=lambda err, base, g=batch.generation, r=records:
+                              self._on_response(batch, g, err, base, r),
+                              producer_id=self._pid, producer_epoch=self._epoch,
+                              base_sequence=batch.base_sequence, transactional=self._transactional_id is not None)
+
+    def _on_response(self, batch, generation, err, base_offset, records):
+        if batch.done or generation != batch.generation or batch not in self._inflight[batch.partition]:
+            return
+        tp = batch.partition
+        if batch.timer is not None:
+            batch.timer.cancel()
+        self._inflight[tp].remove(batch)
+        if err is None:
+            batch.done = True
+            for i, m in enumerate(batch.msgs):
+                offset = base_offset + i if base_offset >= 0 else OFFSET_INVALID
+                ts = records[i].timestamp if records else m.timestamp
+                self._report(m, None, offset, ts, records[i].timestamp_type if records else TIMESTAMP_CREATE_TIME)
+            return self._send_ready(tp)
+        self._leaders.pop(tp, None)     # refresh metadata on any error
+        if self._should_retry(batch, err):
+            return self._retry(batch)
+        batch.done = True
+        if self._transactional_id and err.code() in (KafkaError.INVALID_PRODUCER_EPOCH, KafkaError.PRODUCER_FENCED):
+            err = KafkaError(KafkaError.PRODUCER_FENCED, fatal=True,
+                             reason="Broker: Producer fenced: a newer producer with the same transactional.id "
+                                    "has called init_transactions(); this instance must be closed")
+            self._txn_state = "Fenced"
+        elif err.code() in (KafkaError._TIMED_OUT,) or self._expired(batch):
+            err = KafkaError(KafkaError._MSG_TIMED_OUT, reason=f"Local: Message timed out ({err.str()})")
+        for m in batch.msgs:
+            self._report(m, err)
+        if self._transactional_id:
+            self._txn_error = err
+        self._send_ready(tp)
+
+    def _expired(self, batch):
+        return self._clock.now_ms - batch.msgs[0].enqueued_ms >= self._delivery_timeout
+
+    def _should_retry(self, batch, err):
+        retriable = err.retriable() or err.code() in (KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
+                                                      KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                                      KafkaError.UNKNOWN_PRODUCER_ID)
+        return retriable and batch.attempts <= self._retries and not self._expired(batch)
+
+    def _retry(self, batch):
+        """Put the batch back at the head of its queue after ``retry.backoff.ms`` (exponential, capped).
+
+        Idempotent producer: every other in-flight batch of the partition is resent too, in sequence order,
+        so the leader sees the sequence without gaps (duplicates are answered from its batch cache)."""
+        tp = batch.partition
+        delay = min(self._backoff * (2 ** (batch.attempts - 1)), max(self._backoff, self._backoff_max))
+        to_resend = [batch]
+        if self._idempotent:
+            self._generation[tp] += 1
+            to_resend += self._inflight[tp]
+            for b in self._inflight[tp]:
+                if b.timer is not None:
+                    b.timer.cancel()
+            to_resend.sort(key=lambda b: b.base_sequence)
+        for b in to_resend:
+            b.generation = -1
+        # A batch waiting for its retry keeps its in-flight slot: with max.in.flight=1 nothing overtakes it.
+        self._inflight[tp] = [b for b in self._inflight[tp] if b not in to_resend] + to_resend
+        self._clock.schedule(delay, lambda: self._resend(tp, to_resend), "retry.backoff.ms")
+
+    def _resend(self, tp, batches):
+        for b in batches:
+            if b in self._inflight[tp]:
+                self._inflight[tp].remove(b)
+            if b.done:
+                continue
+            if self._expired(b):
+                b.done = True
+                for m in b.msgs:
+                    self._report(m, KafkaError(KafkaError._MSG_TIMED_OUT))
+                continue
+            self._send(b)
+        self._send_ready(tp)
+
+    # -- delivery reports ----------------------------------------------------------------------------
+    def _report(self, msg, err, offset=OFFSET_INVALID, ts=None, ts_type=TIMESTAMP_CREATE_TIME):
+        report = Message(msg.topic, msg.partition if msg.partition >= 0 else -1, offset, msg.key, msg.value,
+                         msg.headers, (ts_type, ts if ts is not None else msg.timestamp), err)
+        self._reports.append((msg.on_delivery, err, report))
+
+    def _serve(self, max_reports=None):
+        served = 0
+        while self._reports and (max_reports is None or served < max_reports):
+            cb, err, report = self._reports.popleft()
+            self._outstanding -= 1
+            served += 1
+            if cb is not None:
+                cb(err, report)
+        return served
+
+    def _pending_work(self):
+        return self._outstanding > len(self._reports)
+
+    def poll(self, timeout=None):
+        """Serve delivery reports; if there are none, let up to ``timeout`` virtual seconds pass."""
+        self._check_open()
+        timeout_ms = self._timeout_ms(timeout)
+        if not self._reports and self._pending_work():
+            self._cluster.run_until(lambda: bool(self._reports), timeout_ms)
+        elif not self._reports:
+            self._cluster.run_until(lambda: False, 0)
+        return self._serve()
+
+    def flush(self, timeout=None):
+        """Send everything and wait (virtually) for every delivery report; returns what is still outstanding."""
+        self._check_open()
+        for tp in list(self._queues):
+            timer = self._linger_timers.pop(tp, None)
+            if timer is not None:
+                timer.cancel()
+            self._send_ready(tp)
+        deadline = self._timeout_ms(timeout)
+        start = self._clock.now_ms
+        while True:
+            self._serve()
+            if not self._pending_work():
+                break
+            left = deadline - (self._clock.now_ms - start)
+            if left <= 0 or not self._cluster.run_until(lambda: bool(self._reports), left):
+                break
+        self._serve()
+        return len(self)
+
+    def _timeout_ms(self, timeout):
+        if timeout is None or timeout < 0:
+            return self._delivery_timeout + self._request_timeout + 60000
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds, got {timeout!r}")
+        return int(timeout * 1000)
+
+    def purge(self, in_queue=True, in_flight=True, blocking=True):
+        """Drop queued messages (their reports carry ``_PURGE_QUEUE``)."""
+        if in_queue:
+            for tp, queue in self._queues.items():
+                while queue:
+                    self._report(queue.popleft(), KafkaError(KafkaError._PURGE_QUEUE))
+        if in_flight:
+            for tp, batches in self._inflight.items():
+                for b in batches:
+                    b.done = True
+                    if b.timer is not None:
+                        b.timer.cancel()
+                    for m in b.msgs:
+                        self._report(m, KafkaError(KafkaError._PURGE_INFLIGHT))
+                batches.clear()
+
+    def list_topics(self, topic=None, timeout=-1):
+        from .admin import cluster_metadata
+        return cluster_metadata(self._cluster, topic)
+
+    def _check_open(self):
+        if self._closed:
+            raise RuntimeError("Producer has been closed")
+
+    # -- transactions --------------------------------------------------------------------------------
+    def _require_txn(self, *states):
+        if self._transactional_id is None:
+            raise KafkaException(KafkaError(KafkaError._NOT_CONFIGURED,
+                                            reason="The Transactional API requires transactional.id to be configured"))
+        if self._txn_state == "Fenced":
+            raise KafkaException(KafkaError(KafkaError._FENCED, fatal=True,
+                                            reason="This producer has been fenced by a newer instance with the same "
+                                                   "transactional.id"))
+        if states and self._txn_state not in states:
+            raise KafkaException(KafkaError(KafkaError._STATE,
+                                            reason=f"Operation not valid in state {self._txn_state}"))
+
+    def _txn_fail(self, err):
+        if err.code() == KafkaError.PRODUCER_FENCED:
+            self._txn_state = "Fenced"
+        self._txn_error = err
+
+    def _wait(self, done, timeout):
+        self._cluster.run_until(lambda: done["v"] is not None, self._timeout_ms(timeout))
+        if done["v"] is None:
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, retriable=True))
+        return done["v"]
+
+    def init_transactions(self, timeout=None):
+        """InitProducerId: get the producer id and a new epoch, fencing older producers with this id."""
+        self._require_txn("Init")
+        done = {"v": None}
+
+        def on_done(err, pid, epoch):
+            done["v"] = (err, pid, epoch)
+        self._cluster.transactions.init_producer_id(self._transactional_id,
+                                                    int(self._conf["transaction.timeout.ms"]), on_done)
+        err, pid, epoch = self._wait(done, timeout)
+        if err is not None:
+            raise KafkaException(err)
+        self._pid, self._epoch = pid, epoch
+        self._next_seq.clear()
+        self._txn_state = "Ready"
+
+    def begin_transaction(self):
+        self._require_txn("Ready")
+        self._txn_state = "InTransaction"
+        self._txn_partitions = set()
+        self._txn_error = None
+
+    def send_offsets_to_transaction(self, positions, group_metadata, timeout=None):
+        """Commit the consumer's offsets as part of this transaction (consume-transform-produce)."""
+        self._require_txn("InTransaction")
+        group_id = getattr(group_metadata, "group_id", None)
+        if not group_id:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason="group_metadata must come from consumer.consumer_group_metadata()"))
+        offsets = {}
+        for tp in positions:
+            if tp.offset < 0:
+                raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                                reason=f"invalid offset {tp.offset} for {tp.topic}[{tp.partition}]"))
+            offsets[(tp.topic, tp.partition)] = tp.offset
+        err = self._cluster.transactions.add_offsets(self._transactional_id, self._pid, self._epoch, group_id, offsets)
+        if err is not None:
+            self._txn_fail(err)
+            raise KafkaException(err)
+
+    def _end(self, commit, timeout):
+        done = {"v": None}
+        self._cluster.transactions.end_txn(self._transactional_id, self._pid, self._epoch, commit,
+                                           lambda err: done.__setitem__("v", (err,)))
+        (err,) = self._wait(done, timeout)
+        if err is not None:
+            self._txn_fail(err)
+            raise KafkaException(err)
+        self._txn_state = "Ready"
+
+    def commit_transaction(self, timeout=None):
+        """Flush, then write COMMIT markers; the transaction's records become visible to read_committed."""
+        self._require_txn("InTransaction")
+        self.flush(timeout)
+        if self._txn_state == "Fenced":
+            raise KafkaException(self._txn_error)
+        if self._txn_error is not None:
+            err = self._txn_error
+            raise KafkaException(KafkaError(err.code(), reason=f"{err.str()}: the transaction must be aborted",
+                                            txn_requires_abort=True))
+        self._end(True, timeout)
+
+    def abort_transaction(self, timeout=None):
+        """Drop what is queued, then write ABORT markers: read_committed consumers will skip these records."""
+        self._require_txn("InTransaction", "Ready")
+        if self._txn_state == "Ready":
+            return
+        self.purge(in_queue=True, in_flight=False)
+        self.flush(timeout)
+        self._txn_error = None
+        self._end(False, timeout)
+
+    def close(self):
+        """Not part of confluent-kafka's Producer; provided so a notebook can release a producer."""
+        self.flush()
+        self._closed = True
