@@ -101,12 +101,14 @@ class FakeCluster:
                     p["leader"] = rest[0] if rest else -1
                     p["leader_epoch"] += 1
 
-    def stop_broker(self, broker_id, clean=False):
+    def stop_broker(self, broker_id, clean=False, wait=True):
         self._broker(broker_id)["alive"] = False
         if clean:
             self._elect_away(broker_id)
         else:
             self.crashed[broker_id] = self.clock.now_ms + self.session_ms
+            if wait:  # like Cluster.stop_broker: run the clock until the controller noticed
+                self.advance(self.session_ms)
 
     def start_broker(self, broker_id):
         self._broker(broker_id)["alive"] = True
@@ -534,7 +536,7 @@ def test_step_control_advances_virtual_time_and_refreshes_views():
     gv = GroupView(fake, "billing")
     control = StepControl(fake, step_ms=100, views=[cv])
     control.attach(gv)
-    fake.stop_broker(1)
+    fake.stop_broker(1, wait=False)
     control.step_button.click()
     assert fake.clock.now_ms == 100 and "t = 100 ms" in control.time_label.value
     # not noticed yet: metadata still names broker 1, whose replica is drawn offline

@@ -221,7 +221,7 @@ class ClusterView(widgets.VBox):
         self.refresh()
         topics = shown_topics(self.snapshot, self.topic)
         led = [k for k, p in _partitions(self.snapshot, topics).items() if p["leader"] == broker_id]
-        self.source.stop_broker(broker_id, clean=clean)
+        self.source.stop_broker(broker_id, clean=clean, wait=self._backend_waits())
         self.new_leaders = set()
         self.refresh(note=f"\u00bb stop broker {broker_id} ({'controlled shutdown' if clean else 'crash'})")
 
@@ -236,7 +236,7 @@ class ClusterView(widgets.VBox):
         """Start broker ``broker_id`` again; its replicas catch up and rejoin the ISR."""
         self.refresh()
         topics = shown_topics(self.snapshot, self.topic)
-        self.source.start_broker(broker_id)
+        self.source.start_broker(broker_id, wait=self._backend_waits())
         self.new_leaders = set()
         self.refresh(note=f"\u00bb start broker {broker_id}")
 
@@ -248,6 +248,10 @@ class ClusterView(widgets.VBox):
 
         if self._settle(back_in_sync):
             self.refresh()
+
+    def _backend_waits(self):
+        """``False`` when this view runs the simulator's clock itself (to log each step), else ``None``."""
+        return False if (self.source.is_simulator and self.settle_ms) else None
 
     def _settle(self, done):
         """On the simulator, run the clock until ``done(snapshot)`` (at most ``settle_ms``); True if it ran."""

@@ -38,7 +38,7 @@ STYLE = (
     ".es .es-log{font-family:var(--jp-code-font-family,monospace);font-size:11px;white-space:pre-wrap}"
     ".es table{border-collapse:collapse}.es td,.es th{padding:1px 6px;text-align:left}"
     ".es .es-bar{display:inline-block;height:8px;background:rgba(229,83,75,.55);vertical-align:middle}"
-    ".es .es-ax{position:relative;height:18px;border-bottom:1px solid var(--jp-border-color1,#8888)}"
+    ".es .es-ax{position:relative;height:36px;border-bottom:1px solid var(--jp-border-color1,#8888)}"
     ".es .es-lane{position:relative;height:22px;margin:1px 0}"
     ".es .es-w{position:absolute;top:0;height:20px;box-sizing:border-box;overflow:hidden;white-space:nowrap;"
     "border:1px solid var(--jp-border-color1,#8888);border-radius:3px;padding:0 3px;font-size:11px}"

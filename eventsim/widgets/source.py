@@ -80,15 +80,31 @@ class ViewSource:
             reason=f"this backend ({self.backend_name()}) cannot {name.replace('_', ' ')}s: "
                    "it does not control the broker processes"))
 
-    def stop_broker(self, broker_id, clean=False):
-        """Stop a broker: a crash (``clean=False``) or a controlled shutdown (``clean=True``)."""
-        self._check_broker(broker_id)
-        self._control("stop_broker")(broker_id, clean=clean)
+    def stop_broker(self, broker_id, clean=False, wait=None):
+        """Stop a broker: a crash (``clean=False``) or a controlled shutdown (``clean=True``).
 
-    def start_broker(self, broker_id):
-        """Start a stopped broker again."""
+        ``wait`` is passed on to backends that take it (``wait=False``: return at once, before the
+        controller has reacted); ``None`` keeps the backend's default.
+        """
         self._check_broker(broker_id)
-        self._control("start_broker")(broker_id)
+        fn = self._control("stop_broker")
+        fn(broker_id, clean=clean, **self._wait_kwarg(fn, wait))
+
+    def start_broker(self, broker_id, wait=None):
+        """Start a stopped broker again (``wait`` as in :meth:`stop_broker`)."""
+        self._check_broker(broker_id)
+        fn = self._control("start_broker")
+        fn(broker_id, **self._wait_kwarg(fn, wait))
+
+    @staticmethod
+    def _wait_kwarg(fn, wait):
+        if wait is None:
+            return {}
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return {}
+        return {"wait": wait} if "wait" in params else {}
 
     def advance(self, ms):
         """Run the simulator's virtual clock forward ``ms`` milliseconds (simulator only)."""

@@ -78,11 +78,11 @@ def windows_html(windows, title=None, now_ms=None, watermark_ms=None):
     def pct(t):
         return f"{100 * (t - lo) / span:.2f}%"
 
-    axis = "".join(f'<span class="es-t" style="left:{pct(t)}">{num(t)}</span>'
+    axis = "".join(f'<span class="es-t" style="left:{pct(t)};top:22px">{num(t)}</span>'
                    for t in sorted({lo, hi} | {w["start_ms"] for w in windows}))
-    for label, t in (("now", now_ms), ("watermark", watermark_ms)):
-        if t is not None:
-            axis += (f'<span class="es-t" style="left:{pct(t)};top:-2px;font-weight:600">'
+    for top, label, t in ((0, "now", now_ms), (11, "watermark", watermark_ms)):
+        if t is not None:  # one line each, so close markers do not overlap
+            axis += (f'<span class="es-t" style="left:{pct(t)};top:{top}px;font-weight:600">'
                      f'\u25bc {label}</span>')
     rows = []
     by_key = {}
