@@ -79,18 +79,22 @@ class Backend:
     AdminClient = admin
 
     # -- state -------------------------------------------------------------------------------------
-    def snapshot(self, *, internal=False, records=False, max_records=10):
-        """The cluster as a plain, JSON-able dict (schema: docs/architecture.md, "The snapshot")."""
+    def snapshot(self, records=False, max_records=20, include_internal=False):
+        """The cluster as a plain, JSON-able dict (schema: docs/architecture.md, "The snapshot").
+
+        ``records=True`` adds the last ``max_records`` records of each partition; internal topics
+        (``__consumer_offsets``, ``__transaction_state``) are left out unless ``include_internal=True``.
+        """
         raise NotImplementedError
 
     # -- faults ------------------------------------------------------------------------------------
-    def stop_broker(self, broker_id, clean=False):
+    def stop_broker(self, broker_id, clean=False, wait=True):
         """Stop one broker: ``clean=False`` is a crash, ``clean=True`` a controlled shutdown."""
         raise NotSupportedByBackend(
             "stop_broker() is not possible on the %r backend: %s. Use eventsim.connect(\"sim\") or "
             "eventsim.connect(\"local\", brokers=3) to watch a broker fail." % (self.backend, self.where()))
 
-    def start_broker(self, broker_id):
+    def start_broker(self, broker_id, wait=True):
         """Start a stopped broker again, on the data it had."""
         raise NotSupportedByBackend(
             "start_broker() is not possible on the %r backend: %s. Use eventsim.connect(\"sim\") or "

@@ -40,6 +40,7 @@ import uuid
 import weakref
 from pathlib import Path
 
+from ..errors import KafkaError, KafkaException
 from .base import Backend, BackendError, BackendUnavailable, with_bootstrap
 
 #: ``kafka/`` of the source tree: pom.xml, log4j2.properties and (after ``make kafka-jars``) lib/.
@@ -130,26 +131,13 @@ def new_cluster_id():
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def broker_config(node_id, n, ports, data_dir):
-    """``server.properties`` of node ``node_id`` of an ``n``-node combined-mode KRaft cluster.
+def simulator_like_config(n):
+    """Broker settings shared by the local and testcontainers backends for an ``n``-node cluster.
 
-    ``ports`` maps node id -> (client port, controller port). The controller quorum is static
-    (``controller.quorum.voters``), so ``StorageTool format`` needs no ``--standalone`` flag.
+    The first group makes real Kafka behave like the simulator's defaults (docs/architecture.md); the
+    second makes failover faster and the brokers lighter on a small machine without risking data.
     """
-    client, controller = ports[node_id]
-    voters = ",".join("%d@127.0.0.1:%d" % (i, ports[i][1]) for i in sorted(ports))
     return {
-        # KRaft: every node is a broker and a controller.
-        "process.roles": "broker,controller",
-        "node.id": node_id,
-        "controller.quorum.voters": voters,
-        "listeners": "PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d" % (client, controller),
-        "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % client,
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(data_dir),
-        # Behave like the simulator's defaults (docs/architecture.md).
         "auto.create.topics.enable": "false",
         "num.partitions": 1,
         "default.replication.factor": 1,
@@ -163,7 +151,7 @@ def broker_config(node_id, n, ports, data_dir):
         "transaction.state.log.min.isr": min(2, n),
         "share.coordinator.state.topic.replication.factor": min(3, n),
         "share.coordinator.state.topic.min.isr": min(2, n),
-        # Faster failover and a lighter broker for a teaching machine (safe: nothing here loses data).
+        # Faster failover, fewer threads and less memory (10 partitions for the internal topics, not 50).
         "broker.heartbeat.interval.ms": 1000,
         "controller.quorum.election.timeout.ms": 1000,
         "controller.quorum.fetch.timeout.ms": 2000,
@@ -176,6 +164,30 @@ def broker_config(node_id, n, ports, data_dir):
         "log.cleaner.threads": 1,
         "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
     }
+
+
+def broker_config(node_id, n, ports, data_dir):
+    """``server.properties`` of node ``node_id`` of an ``n``-node combined-mode KRaft cluster.
+
+    ``ports`` maps node id -> (client port, controller port). The controller quorum is static
+    (``controller.quorum.voters``), so ``StorageTool format`` needs no ``--standalone`` flag.
+    """
+    client, controller = ports[node_id]
+    voters = ",".join("%d@127.0.0.1:%d" % (i, ports[i][1]) for i in sorted(ports))
+    config = {
+        # KRaft: every node is a broker and a controller.
+        "process.roles": "broker,controller",
+        "node.id": node_id,
+        "controller.quorum.voters": voters,
+        "listeners": "PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d" % (client, controller),
+        "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % client,
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data_dir),
+    }
+    config.update(simulator_like_config(n))
+    return config
 
 
 def write_properties(path, config):
@@ -415,32 +427,37 @@ class LocalKafka(Backend):
                 best = (epoch, leader)
         return best[1] if best[1] in self.alive_brokers() else None
 
-    def snapshot(self, *, internal=False, records=False, max_records=10):
+    def snapshot(self, records=False, max_records=20, include_internal=False):
+        """The snapshot dict (docs/architecture.md), built with the AdminClient; see ``realsnapshot``."""
         from . import realsnapshot
         known = [(i, "127.0.0.1", self.ports[i][0]) for i in sorted(self.ports)]
         return realsnapshot.snapshot(self.admin_client(), backend=self.backend, client_conf=self.client_conf(),
                                      known_brokers=known, controller=self.active_controller(),
-                                     internal=internal, records=records, max_records=max_records)
+                                     records=records, max_records=max_records,
+                                     include_internal=include_internal)
 
     # -- faults ------------------------------------------------------------------------------------
-    def _check_node(self, broker_id):
+    def _check_node(self, broker_id, alive):
+        """The simulator's errors for a bad broker id (``_INVALID_ARG``) or state (``_STATE``)."""
         if broker_id not in self.ports:
-            raise BackendError("There is no broker %r in this cluster; its brokers are %s."
-                               % (broker_id, sorted(self.ports)))
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason="no broker %r; brokers are %s"
+                                            % (broker_id, sorted(self.ports))))
+        if (broker_id in self.alive_brokers()) != alive:
+            raise KafkaException(KafkaError(KafkaError._STATE, reason="broker %d is already %s"
+                                            % (broker_id, "stopped" if alive else "running")))
 
-    def stop_broker(self, broker_id, clean=False, timeout=60.0):
+    def stop_broker(self, broker_id, clean=False, wait=True, timeout=60.0):
         """Stop a broker: SIGKILL (a crash, ``clean=False``) or SIGTERM (controlled shutdown, ``clean=True``).
 
-        Returns when the controller has fenced the broker and no partition names it as leader any more
-        (after a crash that takes about ``broker.session.timeout.ms`` = 9 s), so what a notebook shows next
-        is the state after failover. Stopping a stopped broker does nothing.
+        With ``wait=True`` this returns when the controller has fenced the broker and no partition names it
+        as leader any more (after a crash that takes about ``broker.session.timeout.ms`` = 9 s), so what a
+        notebook shows next is the state after failover. ``wait=False`` returns as soon as the process is
+        gone, in the window where clients still try the old leader.
         """
-        self._check_node(broker_id)
-        if broker_id not in self.alive_brokers():
-            return
+        self._check_node(broker_id, alive=True)
         if not self._procs.kill(broker_id, signal.SIGTERM if clean else signal.SIGKILL, wait=timeout):
             self._procs.kill(broker_id, signal.SIGKILL)
-        if not self.alive_brokers():
+        if not wait or not self.alive_brokers():
             return
 
         def moved(md):
@@ -448,17 +465,18 @@ class LocalKafka(Backend):
                 pm.leader == broker_id for tm in md.topics.values() for pm in tm.partitions.values())
         self._wait_until(moved, timeout, "leadership to move off broker %d" % broker_id)
 
-    def start_broker(self, broker_id, timeout=90.0):
-        """Restart a stopped broker on its data; returns once it is back in the ISR of its partitions."""
-        self._check_node(broker_id)
-        if broker_id in self.alive_brokers():
-            return
+    def start_broker(self, broker_id, wait=True, timeout=90.0):
+        """Restart a stopped broker on its data; with ``wait=True`` return once it is registered again and
+        back in the ISR of every partition it replicates (those with a leader to catch up from)."""
+        self._check_node(broker_id, alive=False)
         self._spawn(broker_id)
+        if not wait:
+            return
 
         def rejoined(md):
             return broker_id in md.brokers and all(
                 broker_id in pm.isrs for tm in md.topics.values() for pm in tm.partitions.values()
-                if broker_id in pm.replicas)
+                if broker_id in pm.replicas and pm.leader >= 0)
         self._wait_until(rejoined, timeout, "broker %d to rejoin the ISR of its partitions" % broker_id)
 
     # -- lifecycle ---------------------------------------------------------------------------------

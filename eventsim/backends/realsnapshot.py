@@ -7,7 +7,8 @@ request a client is allowed to make:
 * ``Metadata`` (``list_topics``): brokers, topics, each partition's leader, replicas and ISR.
 * ``ListOffsets`` (``list_offsets``): log start offset (earliest), high watermark (latest,
   read_uncommitted), last stable offset (latest, read_committed), and the leader epoch the broker reports.
-* ``DescribeConfigs``: the topic configs the course talks about (:data:`COURSE_TOPIC_CONFIGS`).
+* ``DescribeConfigs``: the topic configs the course talks about
+  (:data:`eventsim.snapshot.SNAPSHOT_TOPIC_CONFIGS`).
 * ``ListGroups`` / ``DescribeGroups`` / ``OffsetFetch``: consumer groups, members, committed offsets, lag.
 
 What no client request reveals is ``None``: ``time_ms`` (real Kafka has no virtual clock), the leader's
@@ -24,12 +25,7 @@ from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, IsolationLe
                              TopicPartition)
 from confluent_kafka.admin import ConfigResource, OffsetSpec
 
-#: Topic configs shown in each topic's ``config`` (the ones the course's notebooks discuss).
-COURSE_TOPIC_CONFIGS = (
-    "cleanup.policy", "min.insync.replicas", "retention.ms", "retention.bytes", "segment.bytes",
-    "segment.ms", "min.compaction.lag.ms", "delete.retention.ms", "max.message.bytes",
-    "message.timestamp.type", "unclean.leader.election.enable", "compression.type",
-)
+from ..snapshot import SNAPSHOT_TOPIC_CONFIGS, show_bytes
 
 #: Kafka's group states as the broker names them (``ConsumerGroupState`` enum member -> name).
 _GROUP_STATES = {
@@ -44,17 +40,6 @@ DEFAULT_TIMEOUT = 10.0
 def is_internal(topic):
     """Kafka's internal topics (``__consumer_offsets``, ``__transaction_state``, ...) start with ``__``."""
     return topic.startswith("__")
-
-
-def show_bytes(data):
-    """Bytes as text where printable (UTF-8), else as a hex string ``0x...``; ``None`` stays ``None``."""
-    if data is None or isinstance(data, str):
-        return data
-    try:
-        text = bytes(data).decode("utf-8")
-    except UnicodeDecodeError:
-        return "0x" + bytes(data).hex()
-    return text if text.isprintable() else "0x" + bytes(data).hex()
 
 
 def _results(futures, timeout):
@@ -95,14 +80,14 @@ def list_offsets(admin, partitions, spec, *, committed=False, timeout=DEFAULT_TI
 
 
 def topic_configs(admin, topics, timeout=DEFAULT_TIMEOUT):
-    """``DescribeConfigs``: {topic: {config: value}} for the configs in :data:`COURSE_TOPIC_CONFIGS`."""
+    """``DescribeConfigs``: {topic: {config: effective value}} for ``SNAPSHOT_TOPIC_CONFIGS``."""
     if not topics:
         return {}
     futures = admin.describe_configs([ConfigResource("TOPIC", t) for t in topics], request_timeout=timeout)
     out = {}
     for resource, entries in _results(futures, timeout).items():
         entries = entries or {}
-        out[resource.name] = {k: entries[k].value for k in COURSE_TOPIC_CONFIGS if k in entries}
+        out[resource.name] = {k: entries[k].value if k in entries else None for k in SNAPSHOT_TOPIC_CONFIGS}
     return out
 
 
@@ -115,11 +100,11 @@ def _epoch(info):
     return None if epoch is None or epoch < 0 else epoch
 
 
-def build_topics(admin, metadata, names, *, internal, timeout=DEFAULT_TIMEOUT):
+def build_topics(admin, metadata, names, *, include_internal, timeout=DEFAULT_TIMEOUT):
     """The ``topics`` list of the snapshot, sorted by name, partitions sorted by number."""
     alive = set(metadata.brokers)
     wanted = sorted(t for t in metadata.topics
-                    if names.visible(t) and (internal or not is_internal(t)))
+                    if names.visible(t) and (include_internal or not is_internal(t)))
     parts = [(t, p) for t in wanted for p in metadata.topics[t].partitions]
     earliest = list_offsets(admin, parts, OffsetSpec.earliest(), timeout=timeout)
     latest = list_offsets(admin, parts, OffsetSpec.latest(), timeout=timeout)
@@ -145,7 +130,7 @@ def build_topics(admin, metadata, names, *, internal, timeout=DEFAULT_TIMEOUT):
                 "records": None,
             })
         topics.append({"name": names.shown(t), "internal": is_internal(t),
-                       "config": configs.get(t, {}), "partitions": partitions})
+                       "config": configs.get(t, dict.fromkeys(SNAPSHOT_TOPIC_CONFIGS)), "partitions": partitions})
     return topics
 
 
@@ -203,7 +188,7 @@ def read_last_records(client_conf, topics, names, max_records, timeout=DEFAULT_T
     Fills ``partition["records"]`` in place as ``{"offset", "key", "value", "timestamp", "headers"}``.
     """
     conf = dict(client_conf)
-    conf.update({"group.id": "eventsim-snapshot", "enable.auto.commit": False,
+    conf.update({"group.id": names.prefix + "eventsim-snapshot", "enable.auto.commit": False,
                  "enable.partition.eof": True, "isolation.level": "read_uncommitted", "log_level": 0})
     consumer = Consumer(conf)
     try:
@@ -248,8 +233,8 @@ def _drain(consumer, wanted, timeout):
             pending.discard(key)
 
 
-def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None, internal=False,
-             records=False, max_records=10, namespace="", timeout=DEFAULT_TIMEOUT):
+def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None, records=False,
+             max_records=20, include_internal=False, namespace="", timeout=DEFAULT_TIMEOUT):
     """The snapshot dict of a real cluster.
 
     ``known_brokers``: ``[(id, host, port)]`` the backend started (so a stopped broker is listed with
@@ -265,7 +250,7 @@ def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None
     if known_brokers is None:
         known_brokers = [(b.id, b.host, b.port) for b in alive.values()]
     brokers = [{"id": i, "host": h, "port": p, "alive": i in alive} for i, h, p in sorted(known_brokers)]
-    topics = build_topics(admin, metadata, names, internal=internal, timeout=timeout)
+    topics = build_topics(admin, metadata, names, include_internal=include_internal, timeout=timeout)
     hws = {(names.prefix + t["name"], p["partition"]): p["high_watermark"]
            for t in topics for p in t["partitions"]}
     groups = build_groups(admin, names, hws, timeout=timeout)
