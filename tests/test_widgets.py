@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from eventsim.errors import KafkaError, KafkaException
 from eventsim.widgets import (ClusterView, GroupView, PartitionView, Predict, StepControl, WindowView,
                               diff_groups, diff_snapshots, view_source)
+from eventsim.widgets.html import num
 from eventsim.widgets.partition_view import partition_html
 
 
@@ -559,3 +560,129 @@ def test_step_control_needs_the_simulator():
         StepControl(FakeCluster(), step_ms=0)
     with pytest.raises(TypeError, match="refresh"):
         StepControl(FakeCluster()).attach(object())
+
+
+# -- the hand-written snapshots follow the schema every backend validates against -------------------------
+
+def test_fake_snapshots_match_the_snapshot_schema():
+    from eventsim.snapshot import validate_snapshot
+    validate_snapshot(base_snapshot())
+    validate_snapshot(FakeCluster().snapshot(records=True, max_records=5))
+
+
+# -- against the simulator ----------------------------------------------------------------------------
+
+@pytest.fixture
+def sim():
+    """A 3-broker simulated cluster with topic orders (3 partitions, RF 3) and 30 records."""
+    from eventsim.cluster import Cluster
+    cluster = Cluster(brokers=3, seed=7)
+    cluster.create_topic("orders", num_partitions=3, replication_factor=3, config={"min.insync.replicas": "2"})
+    produce(cluster, "orders", 30)
+    return cluster
+
+
+def produce(cluster, topic, n, batch=100):
+    """Send ``n`` records round-robin over the partitions with acks=all (the broker-side Produce request)."""
+    from eventsim.log import Record
+    parts = cluster.partition_count(topic)
+    results = []
+    for start in range(0, n, batch):
+        by_part = {}
+        for i in range(start, min(n, start + batch)):
+            by_part.setdefault(i % parts, []).append(Record(key=f"k{i}".encode(), value=f"order {i}".encode()))
+        for p, records in sorted(by_part.items()):
+            cluster.produce(topic, p, records, acks=-1, on_done=lambda err, base: results.append(err))
+        cluster.advance(50)
+    cluster.advance(500)
+    assert len(results) == len(range(0, n, batch)) * min(parts, n) and not any(results)
+
+
+def test_sim_crash_button_shows_new_leader_after_the_session_timeout(sim):
+    view = ClusterView(sim, topic="orders")
+    old = sim.leader_for("orders", 0)
+    assert leaders_in(view.html.value)["orders-0"] == old
+    stopped_at = sim.clock.now_ms
+    button(view, old).click()
+    new = sim.leader_for("orders", 0)
+    assert new not in (old, -1)
+    html = view.html.value
+    assert leaders_in(html)["orders-0"] == new and "new leader" in html
+    detected = stopped_at + int(sim.config["broker.session.timeout.ms"])
+    epoch = view.snapshot["topics"][0]["partitions"][0]["leader_epoch"]
+    assert f"t={num(detected)} ms  orders-0: leader {old} \u2192 {new}, epoch {epoch}" in view.events
+    assert f"t={num(stopped_at)} ms  broker {old} is offline" in view.events
+    assert button(view, old).description == f"Start broker {old}"
+    button(view, old).click()  # start again: it catches up and rejoins every ISR
+    assert all(old in p["isr"] for p in view.snapshot["topics"][0]["partitions"])
+    assert any("caught up" in line for line in view.events)
+
+
+def test_sim_clean_shutdown_moves_leaders_at_once(sim):
+    view = ClusterView(sim)
+    old = sim.leader_for("orders", 1)
+    before = sim.clock.now_ms
+    view.stop_broker(old, clean=True)
+    assert sim.clock.now_ms == before
+    assert leaders_in(view.html.value)["orders-1"] == sim.leader_for("orders", 1) != old
+
+
+def test_sim_connect_handle_works_like_the_cluster():
+    import eventsim
+    kafka = eventsim.connect("sim", brokers=3, seed=7)
+    kafka.cluster.create_topic("orders", num_partitions=3, replication_factor=3)
+    view = ClusterView(kafka, topic="orders")
+    assert view.source.is_simulator
+    old = kafka.cluster.leader_for("orders", 2)
+    view.stop_broker(old)
+    assert leaders_in(view.html.value)["orders-2"] == kafka.cluster.leader_for("orders", 2) != old
+
+
+def test_sim_partition_view_windows_ten_thousand_records(sim):
+    produce(sim, "orders", 10_000 - 30 + 2 * 10_000)  # orders-0 ends up with 10 000 records
+    sim.groups.commit_offsets("billing", {("orders", 0): 9_990}, member_id="", generation=-1)
+    view = PartitionView(sim, "orders", partitions=[0])
+    html = view.html.value
+    part = view.snapshot["topics"][0]["partitions"][0]
+    assert part["log_end_offset"] == 10_000 and len(part["records"]) == 40
+    assert offset_cells(html) == 41
+    assert "\u2026 9\u202f960 earlier offsets" in html
+    assert "billing committed" in html.split(">9\u202f990<")[1].split("</div>")[0]
+    assert len(html) < 20_000
+
+
+def test_sim_group_view_lag_from_committed_offsets(sim):
+    view = GroupView(sim, "billing")
+    assert view.group is None
+    sim.groups.commit_offsets("billing", {("orders", 0): 4, ("orders", 1): 10}, member_id="", generation=-1)
+    sim.advance(100)
+    view.refresh()
+    hw = sim.partition_high_watermark("orders", 0)
+    assert view.lag("orders", 0) == hw - 4 and view.lag() == (hw - 4) + (sim.partition_high_watermark("orders", 1) - 10)
+    assert f"total lag {view.lag()}" in view.html.value
+    assert len(view.plot_lag().axes[0].get_lines()) == 3
+
+
+def test_sim_views_are_deterministic_for_a_seed():
+    from eventsim.cluster import Cluster
+
+    def run():
+        cluster = Cluster(brokers=3, seed=11)
+        cluster.create_topic("orders", num_partitions=2, replication_factor=3)
+        produce(cluster, "orders", 50)
+        cv = ClusterView(cluster)
+        cv.stop_broker(cluster.leader_for("orders", 0))
+        return cv._repr_html_() + PartitionView(cluster, "orders")._repr_html_()
+
+    assert run() == run()
+
+
+def test_sim_step_control_moves_virtual_time(sim):
+    view = ClusterView(sim, topic="orders", settle_ms=0)
+    control = StepControl(sim, step_ms=1000, views=[view])
+    old = sim.leader_for("orders", 0)
+    view.stop_broker(old)  # settle_ms=0: the view does not run the clock; the control does
+    assert leaders_in(view.html.value).get("orders-0") is None
+    timeout = int(sim.config["broker.session.timeout.ms"])
+    control.step(timeout // 1000 + 1)
+    assert leaders_in(view.html.value)["orders-0"] == sim.leader_for("orders", 0) != old

@@ -142,7 +142,8 @@ class ClusterView(widgets.VBox):
 
     ``kafka_or_cluster``: a simulated ``Cluster`` or an ``eventsim.connect(...)`` handle; ``topic``: draw
     one topic (default: every non-internal topic). ``settle_ms``: on the simulator, how far the virtual
-    clock may run after a Stop / Start while waiting for the controller (``0`` = do not run it).
+    clock may run after a Stop / Start while waiting for the controller (``0`` = never move the clock:
+    step it yourself, e.g. with a ``StepControl``, to watch the detection delay).
     """
 
     def __init__(self, kafka_or_cluster, topic=None, settle_ms=30_000):
@@ -250,8 +251,9 @@ class ClusterView(widgets.VBox):
             self.refresh()
 
     def _backend_waits(self):
-        """``False`` when this view runs the simulator's clock itself (to log each step), else ``None``."""
-        return False if (self.source.is_simulator and self.settle_ms) else None
+        """On the simulator the view decides how far the clock runs (``settle_ms``), so it asks the cluster
+        not to wait (``False``); other backends keep their own default (``None``)."""
+        return False if self.source.is_simulator else None
 
     def _settle(self, done):
         """On the simulator, run the clock until ``done(snapshot)`` (at most ``settle_ms``); True if it ran."""

@@ -125,11 +125,15 @@ class ViewSource:
         return self.snapshot()["time_ms"]
 
     def settle(self, done, timeout_ms, step_ms=100):
-        """Simulator only: advance in ``step_ms`` steps until ``done(snapshot)`` holds or ``timeout_ms`` passed.
+        """Simulator only: run the clock until ``done(snapshot)`` holds or ``timeout_ms`` have passed.
 
         Returns the last snapshot. Used after a crash, which the controller only notices once the
-        broker has missed heartbeats for ``broker.session.timeout.ms``.
+        broker has missed heartbeats for ``broker.session.timeout.ms``. With ``Cluster.run_until`` the
+        condition is checked after every timer (so times are exact); otherwise every ``step_ms``.
         """
+        if callable(getattr(self.cluster, "run_until", None)):
+            self.cluster.run_until(lambda: bool(done(self.snapshot())), timeout_ms)
+            return self.snapshot()
         snap = self.snapshot()
         waited = 0
         while not done(snap) and waited < timeout_ms:
