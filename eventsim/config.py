@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 
 from .errors import KafkaError, KafkaException
+from .partitioner import PARTITIONERS
 
 # ---------------------------------------------------------------------------------------------
 # Client configuration: librdkafka's property table
@@ -274,8 +275,6 @@ _PYTHON_CALLBACKS = {
     'on_commit': ('consumer',),
 }
 
-PARTITIONERS = ('random', 'consistent', 'consistent_random', 'murmur2', 'murmur2_random', 'fnv1a',
-                'fnv1a_random')
 ASSIGNORS = {'range': 'eager', 'roundrobin': 'eager', 'cooperative-sticky': 'cooperative'}
 IDEMPOTENT_MAX_IN_FLIGHT = 5
 
