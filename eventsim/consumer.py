@@ -1,0 +1,975 @@
+"""``Consumer``: reads records from partitions, alone (``assign``) or in a consumer group (``subscribe``).
+
+The API is confluent-kafka's ``Consumer`` (librdkafka underneath), so the same code runs on real Kafka::
+
+    c = eventsim.Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": "billing",
+                           "auto.offset.reset": "earliest"})
+    c.subscribe(["orders"])
+    msg = c.poll(1.0)
+
+How it models librdkafka:
+
+* **Virtual time.** ``poll(timeout)`` returns at once if a record or event is ready; otherwise it runs
+  the cluster's clock forward until one is, or until ``timeout`` *virtual* seconds have passed. Nothing
+  sleeps. An infinite timeout (``None`` or negative) waits at most ``INFINITE_WAIT_MS`` of virtual time, so a
+  notebook cell never hangs.
+* **Background work** that librdkafka does in its own threads is a set of timers on the cluster clock, so
+  it also runs while another client's ``poll()`` (or ``cluster.advance()``) moves time: heartbeats
+  (``heartbeat.interval.ms``), auto-commit (``enable.auto.commit``, every ``auto.commit.interval.ms``),
+  metadata refresh (``topic.metadata.refresh.interval.ms``: new topics, new partitions) and the
+  ``max.poll.interval.ms`` check.
+* **Rebalance callbacks** (``on_assign``, ``on_revoke``, ``on_lost``) run inside the application's
+  ``poll()``/``consume()``, as librdkafka serves them. With the eager assignors (``range``,
+  ``roundrobin``) a member revokes everything and only then rejoins, so a consumer that does not poll holds
+  up the rebalance until ``max.poll.interval.ms``. With ``cooperative-sticky`` only moved partitions are
+  revoked.
+* **Offsets.** The *position* is the next offset to read; a committed offset is the next offset to read
+  too (``commit(message=m)`` commits ``m.offset() + 1``). With ``enable.auto.offset.store`` (default) the
+  offset of every message ``poll()`` hands out is *stored*, and auto-commit or ``commit()`` without
+  arguments commits the stored offsets. A partition without a committed offset starts where
+  ``auto.offset.reset`` says (``latest`` by default); so does a position that has fallen out of the log
+  (retention moved the log start, or ``seek()`` went past the end), exactly as librdkafka's next fetch
+  does: with ``auto.offset.reset=error`` the application gets an ``_AUTO_OFFSET_RESET`` error instead.
+* **Leader changes.** A fetch answered with ``NOT_LEADER_OR_FOLLOWER``, ``LEADER_NOT_AVAILABLE`` or a
+  connection failure makes the consumer refresh its metadata and retry after ``retry.backoff.ms``;
+  librdkafka never shows these errors to the application and neither does this class.
+
+Simplification: librdkafka prefetches records in the background; here a partition is fetched when the
+application polls (and has nothing buffered for it). The records, offsets and errors the application sees
+are the same. Kafka's broker holds an empty fetch until data arrives (long poll); here ``poll()`` notices new
+data the moment the partition's high watermark moves.
+"""
+from __future__ import annotations
+
+import collections
+import numbers
+import re
+
+from . import config as _config
+from .assignors import COOPERATIVE, PROTOCOLS
+from .cluster import Cluster
+from .errors import KafkaError, KafkaException
+from .message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition)
+
+# How long an infinite poll()/consume() timeout waits, in virtual milliseconds.
+INFINITE_WAIT_MS = 60_000
+
+# Fetch errors librdkafka handles by refreshing metadata and retrying, never shown to the application.
+_RETRY_FETCH = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError._TRANSPORT,
+                KafkaError.FENCED_LEADER_EPOCH, KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.REPLICA_NOT_AVAILABLE,
+                KafkaError.KAFKA_STORAGE_ERROR, KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError.NOT_ENOUGH_REPLICAS,
+                KafkaError.OFFSET_NOT_AVAILABLE, KafkaError.REQUEST_TIMED_OUT}
+
+_PY_CALLBACKS = ("on_commit", "error_cb", "throttle_cb", "stats_cb", "logger", "oauth_cb")
+
+
+class ConsumerGroupMetadata:
+    """What ``consumer_group_metadata()`` returns, for ``Producer.send_offsets_to_transaction``."""
+
+    def __init__(self, group_id, member_id, generation_id, group_instance_id=None):
+        self.group_id = group_id
+        self.member_id = member_id
+        self.generation_id = generation_id
+        self.group_instance_id = group_instance_id
+
+    def __repr__(self):
+        return f"ConsumerGroupMetadata({self.group_id!r}, member={self.member_id!r}, generation={self.generation_id})"
+
+
+class _Partition:
+    """The consumer's state for one assigned partition (librdkafka's ``rd_kafka_toppar_t``)."""
+
+    def __init__(self, topic, partition, offset):
+        self.topic, self.partition = topic, partition
+        self.fetch_offset = offset           # next offset to fetch, or a logical offset still to resolve
+        self.buffer = collections.deque()    # fetched records not handed to the application yet
+        self.app_position = OFFSET_INVALID   # offset of the last message handed out + 1
+        self.stored = None                   # offset stored for the next commit
+        self.committed = None                # last offset this consumer committed / read as committed
+        self.paused = False
+        self.stopped = False                 # after an _AUTO_OFFSET_RESET error, until seek()/assign()
+        self.eof_reported = False
+        self.retry_at = None                 # virtual ms when a backed-off fetch may be retried
+        self.leader = None
+        self.seen_hwm = None                 # high watermark when this partition was last fetched
+        self.low, self.high = OFFSET_INVALID, OFFSET_INVALID
+
+    @property
+    def key(self):
+        return (self.topic, self.partition)
+
+    def tp(self, offset=OFFSET_INVALID):
+        return TopicPartition(self.topic, self.partition, offset)
+
+
+def _check_tp_list(partitions, what="requires list of TopicPartition"):
+    if not isinstance(partitions, (list, tuple)) or not all(isinstance(p, TopicPartition) for p in partitions):
+        raise TypeError(what)
+    return list(partitions)
+
+
+def _timeout_ms(timeout, name="timeout"):
+    """Seconds (float, ``None``/negative = infinite) -> virtual milliseconds."""
+    if timeout is None:
+        return INFINITE_WAIT_MS
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"must be real number, not {type(timeout).__name__}")
+    if timeout < 0:
+        return INFINITE_WAIT_MS
+    return int(round(timeout * 1000))
+
+
+class Consumer:
+    """A simulated Kafka consumer (confluent-kafka's ``Consumer`` API)."""
+
+    def __init__(self, conf=None, **kwargs):
+        conf = dict(conf or {}, **kwargs)
+        _config.require_group_id(conf)
+        self._conf = _config.client_config(conf, "consumer")
+        c = self._conf
+        self._on_commit = c.get("on_commit")
+        self._error_cb = c.get("error_cb")
+        self._cluster = Cluster.lookup(c["bootstrap.servers"])
+        self._clock = self._cluster.clock
+        self._coordinator = self._cluster.groups
+        self._group_id = c["group.id"]
+        self._client_id = c.get("client.id") or "rdkafka"
+        self._reset = c["auto.offset.reset"]
+        self._auto_commit = bool(c["enable.auto.commit"])
+        self._auto_commit_ms = int(c["auto.commit.interval.ms"])
+        self._auto_store = bool(c["enable.auto.offset.store"])
+        self._partition_eof = bool(c["enable.partition.eof"])
+        self._isolation = c["isolation.level"]
+        self._session_timeout = int(c["session.timeout.ms"])
+        self._heartbeat_ms = int(c["heartbeat.interval.ms"])
+        self._max_poll_ms = int(c["max.poll.interval.ms"])
+        self._backoff_ms = int(c.get("retry.backoff.ms", 100))
+        self._metadata_ms = int(c.get("topic.metadata.refresh.interval.ms", 300000))
+        self._strategies = _config.assignment_strategies(c)
+        unknown = [s for s in self._strategies if s not in PROTOCOLS]
+        if unknown:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason=f"Unsupported partition.assignment.strategy {unknown[0]!r}"))
+        self._cooperative = PROTOCOLS[self._strategies[0]] == COOPERATIVE
+
+        self._closed = False
+        self._assignment: dict[tuple, _Partition] = {}
+        self._events = collections.deque()        # errors / EOF events for the application, in order
+        self._callbacks = collections.deque()     # rebalance and commit callbacks to serve in poll()
+        self._serving = None                      # which rebalance callback is running right now
+        self._cb_assigned = False
+        self._serve_index = 0
+        # group membership
+        self._subscription = None                 # list of topics / ^patterns, or None
+        self._on_assign = self._on_revoke = self._on_lost = None
+        self._member_id = ""
+        self._generation = -1
+        self._joining = False
+        self._awaiting_revoke = False
+        self._rejoin_epoch = 0
+        self._joined_topics = {}                  # topic -> partition count the last join was based on
+        self._missing_reported = set()
+        # timers
+        self._timers = {}
+        self._last_poll_ms = self._clock.now_ms
+        self._in_poll = False
+        if self._auto_commit:
+            self._every("auto-commit", self._auto_commit_ms, self._auto_commit_tick)
+
+    def __repr__(self):
+        state = "closed" if self._closed else f"{len(self._assignment)} partition(s) assigned"
+        return f"<eventsim.Consumer group={self._group_id!r} member={self._member_id or None!r} {state}>"
+
+    # == timers ===========================================================================================
+    def _every(self, name, period_ms, task):
+        def tick():
+            if self._closed:
+                return
+            task()
+            if not self._closed and self._timers.get(name) is timer_box[0]:
+                timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}")
+        timer_box = [None]
+        self._cancel(name)
+        timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}")
+
+    def _once(self, name, delay_ms, task):
+        def fire():
+            self._timers.pop(name, None)
+            if not self._closed:
+                task()
+        self._cancel(name)
+        self._timers[name] = self._clock.schedule(delay_ms, fire, f"{self._client_id} {name}")
+
+    def _cancel(self, name):
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _check_open(self):
+        if self._closed:
+            raise RuntimeError("Consumer closed")
+
+    # == subscribe / group membership ===================================================================
+    def subscribe(self, topics, on_assign=None, on_revoke=None, on_lost=None, **kwargs):
+        """Join the consumer group (``group.id``) and consume the partitions it assigns to this member.
+
+        ``topics`` replaces any previous subscription; names starting with ``^`` are regular expressions.
+        Callbacks ``on_assign(consumer, partitions)`` / ``on_revoke`` / ``on_lost`` run inside ``poll()``.
+        A topic that does not exist yet gives one ``UNKNOWN_TOPIC_OR_PART`` error event from ``poll()``; the
+        consumer picks it up at a metadata refresh after it is created.
+        """
+        self._check_open()
+        if not isinstance(topics, (list, tuple)) or not all(isinstance(t, str) for t in topics):
+            raise TypeError("expected list of topic unicode strings")
+        for name, cb in (("on_assign", on_assign), ("on_revoke", on_revoke), ("on_lost", on_lost)):
+            if cb is not None and not callable(cb):
+                raise TypeError(f"{name} expects a callable")
+        if kwargs:
+            raise TypeError(f"subscribe() got unexpected keyword argument(s) {sorted(kwargs)}")
+        if not topics or any(not t for t in topics):
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason=f"Failed to set subscription: Local: Invalid argument or "
+                                                   f"configuration (topics={list(topics)!r})"))
+        for t in topics:
+            if t.startswith("^"):
+                try:
+                    re.compile(t)
+                except re.error as exc:
+                    raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                                    reason=f"Invalid regex subscription {t!r}: {exc}")) from None
+        self._subscription = list(topics)
+        self._on_assign, self._on_revoke, self._on_lost = on_assign, on_revoke, on_lost
+        self._missing_reported.clear()
+        self._check_missing_topics()
+        self._every("metadata refresh", self._metadata_ms, self._metadata_refresh)
+        if self._member_id or self._joining:
+            self._request_rejoin("subscription changed")
+        else:
+            self._once("join", 0, self._send_join)
+
+    def unsubscribe(self):
+        """Leave the group: the current partitions are revoked (``on_revoke`` runs in the next poll)."""
+        self._check_open()
+        self._subscription = None
+        self._cancel("metadata refresh")
+        self._cancel("join")
+        if self._assignment:
+            self._callbacks.append(("revoke", self._rejoin_epoch, sorted(self._assignment), "leave"))
+        else:
+            self._leave_group()
+
+    def _resolved_topics(self):
+        """The subscription with regular expressions matched against the cluster's (non-internal) topics."""
+        if not self._subscription:
+            return []
+        existing = sorted(self._cluster.metadata())
+        out = []
+        for t in self._subscription:
+            if t.startswith("^"):
+                out.extend(name for name in existing if re.search(t, name))
+            else:
+                out.append(t)
+        return sorted(set(out))
+
+    def _topic_counts(self):
+        return {t: self._cluster.partition_count(t) for t in self._resolved_topics()}
+
+    def _check_missing_topics(self):
+        """librdkafka reports a subscribed topic missing from metadata once, as an error event."""
+        counts = self._topic_counts()
+        for topic, count in sorted(counts.items()):
+            if count is None and topic not in self._missing_reported:
+                self._missing_reported.add(topic)
+                self._events.append(Message(topic=topic, partition=-1, error=KafkaError(
+                    KafkaError.UNKNOWN_TOPIC_OR_PART,
+                    reason=f"Subscribed topic not available: {topic}: Broker: Unknown topic or partition")))
+            elif count is not None:
+                self._missing_reported.discard(topic)
+        return counts
+
+    def _send_join(self):
+        """JoinGroup (background): with the cooperative protocol the member keeps and reports what it owns."""
+        if self._closed or self._subscription is None:
+            return
+        if not self._coordinator.coordinator_available(self._group_id):
+            self._once("join", self._backoff_ms, self._send_join)
+            return
+        self._joining = True
+        self._awaiting_revoke = False
+        self._rejoin_epoch += 1
+        epoch = self._rejoin_epoch
+        self._joined_topics = self._topic_counts()
+        owned = sorted(self._assignment) if self._cooperative else []
+        member_id = self._coordinator.join_group(
+            self._group_id, self._member_id, client_id=self._client_id,
+            session_timeout_ms=self._session_timeout, rebalance_timeout_ms=self._max_poll_ms,
+            protocols=list(self._strategies), subscription=sorted(self._joined_topics), owned=owned,
+            on_joined=lambda *args: self._on_joined(epoch, *args))
+        if self._joining and member_id:
+            self._member_id = member_id
+
+    def _on_joined(self, epoch, err, member_id, generation, protocol, assignment):
+        """JoinGroup + SyncGroup response: queue the rebalance callbacks for the application's poll()."""
+        if self._closed or epoch != self._rejoin_epoch:
+            return
+        self._joining = False
+        if err is not None:
+            code = err.code()
+            if code == KafkaError.UNKNOWN_MEMBER_ID:
+                self._member_id, self._generation = "", -1
+                self._once("join", 0, self._send_join)
+            elif code == KafkaError.COORDINATOR_NOT_AVAILABLE:
+                self._once("join", self._backoff_ms, self._send_join)
+            else:
+                self._events.append(Message(error=err))
+            return
+        self._member_id, self._generation = member_id, generation
+        new = sorted(tuple(tp) for tp in assignment)
+        if self._cooperative:
+            revoked = sorted(set(self._assignment) - set(new))
+            added = sorted(set(new) - set(self._assignment))
+            # revoke what moved away, take what is new, then (if anything was revoked) rejoin so that the
+            # partitions given up can be handed to their new owner in the next round
+            if revoked:
+                self._callbacks.append(("revoke", epoch, revoked, None))
+            self._callbacks.append(("assign", epoch, added, "rejoin" if revoked else None))
+        else:
+            self._callbacks.append(("assign", epoch, new, None))
+        self._every("heartbeat", self._heartbeat_ms, self._heartbeat)
+        if not self._in_poll:
+            wait = max(0, self._last_poll_ms + self._max_poll_ms - self._clock.now_ms)
+            self._once("max.poll", wait, self._max_poll_check)
+
+    def _heartbeat(self):
+        """Heartbeat (background). The coordinator's answer tells the member to rejoin or that it is gone."""
+        if not self._member_id or self._joining:
+            return
+        err = self._coordinator.heartbeat(self._group_id, self._member_id, self._generation)
+        if err is None or err.code() == KafkaError.COORDINATOR_NOT_AVAILABLE:
+            return
+        code = err.code()
+        if code == KafkaError.REBALANCE_IN_PROGRESS:
+            self._request_rejoin("the group is rebalancing")
+        elif code in (KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION):
+            if code == KafkaError.UNKNOWN_MEMBER_ID:
+                self._member_id = ""
+            self._generation = -1
+            self._assignment_lost()
+
+    def _request_rejoin(self, reason):
+        """Rejoin the group. Eager protocol: revoke everything first (in the app's poll), then rejoin."""
+        if self._joining or self._awaiting_revoke:
+            return
+        if self._cooperative or not self._assignment:
+            self._drop_stale_assigns()
+            self._once("join", 0, self._send_join)
+        else:
+            self._awaiting_revoke = True
+            self._drop_stale_assigns()
+            self._callbacks.append(("revoke", self._rejoin_epoch, sorted(self._assignment), "rejoin"))
+
+    def _drop_stale_assigns(self):
+        self._callbacks = collections.deque(cb for cb in self._callbacks if cb[0] not in ("assign",))
+
+    def _assignment_lost(self):
+        """The member was expelled: its partitions may already belong to someone else (``on_lost``)."""
+        self._drop_stale_assigns()
+        self._awaiting_revoke = True
+        self._callbacks.append(("lost", self._rejoin_epoch, sorted(self._assignment), "rejoin"))
+
+    def _leave_group(self):
+        if self._member_id:
+            self._coordinator.leave_group(self._group_id, self._member_id)
+        self._member_id, self._generation = "", -1
+        self._joining = False
+        self._rejoin_epoch += 1
+        self._cancel("heartbeat")
+
+    def _metadata_refresh(self):
+        """Periodic metadata refresh: a subscribed topic appeared or got more partitions -> rejoin."""
+        counts = self._check_missing_topics()
+        if self._subscription is not None and counts != self._joined_topics and not self._joining:
+            self._request_rejoin("subscribed topics changed")
+
+    def _max_poll_check(self):
+        """``max.poll.interval.ms``: a member whose application stopped calling poll() leaves the group."""
+        if self._in_poll or not self._member_id or self._subscription is None:
+            return
+        idle = self._clock.now_ms - self._last_poll_ms
+        if idle < self._max_poll_ms:
+            self._once("max.poll", self._max_poll_ms - idle, self._max_poll_check)
+            return
+        self._events.append(Message(error=KafkaError(
+            KafkaError._MAX_POLL_EXCEEDED,
+            reason=f"Application maximum poll interval ({self._max_poll_ms}ms) exceeded by "
+                   f"{idle - self._max_poll_ms}ms")))
+        self._coordinator.leave_group(self._group_id, self._member_id)
+        self._member_id, self._generation = "", -1
+        self._cancel("heartbeat")
+        self._assignment_lost()
+
+    # == rebalance callbacks (served in poll) ==========================================================
+    def _serve_callbacks(self):
+        while self._callbacks and not self._closed:
+            kind, epoch, partitions, then = self._callbacks.popleft()
+            if kind == "commit":
+                self._on_commit(epoch, partitions)     # on_commit(err, partitions)
+                continue
+            if kind == "assign" and epoch != self._rejoin_epoch:
+                continue   # a newer rebalance started before the application polled: stale
+            try:
+                self._run_rebalance_cb(kind, partitions)
+            finally:
+                if then == "rejoin" and not self._closed and self._subscription is not None:
+                    self._awaiting_revoke = False
+                    self._once("join", 0, self._send_join)
+                elif then == "leave" and not self._closed:
+                    self._leave_group()
+
+    def _run_rebalance_cb(self, kind, partitions):
+        tps = [TopicPartition(t, p) for t, p in partitions]
+        callback = {"assign": self._on_assign, "revoke": self._on_revoke,
+                    "lost": self._on_lost or self._on_revoke}[kind]
+        self._serving, self._cb_assigned = kind, False
+        failure = None
+        try:
+            if callback is not None:
+                callback(self, tps)
+        except Exception as exc:   # confluent-kafka re-raises it from poll() after finishing the rebalance
+            failure = exc
+        finally:
+            self._serving = None
+        if not self._cb_assigned and not self._closed:
+            self._default_rebalance(kind, tps, partitions)
+        if failure is not None:
+            raise failure
+
+    def _default_rebalance(self, kind, tps, partitions):
+        """What happens when the callback did not call (incremental_)assign/unassign itself."""
+        if kind == "assign":
+            if self._cooperative:
+                self._add_partitions(tps)
+            else:
+                self._set_assignment(tps)
+        elif self._cooperative:
+            self._remove_partitions(partitions, lost=kind == "lost")
+        else:
+            self._remove_partitions(list(self._assignment), lost=kind == "lost")
+
+    # == assignment ======================================================================================
+    def _set_assignment(self, tps):
+        self._remove_partitions([k for k in self._assignment if k not in {(t.topic, t.partition) for t in tps}])
+        self._assignment = {}
+        self._add_partitions(tps)
+
+    def _add_partitions(self, tps):
+        for tp in tps:
+            offset = OFFSET_STORED if tp.offset == OFFSET_INVALID else tp.offset
+            self._assignment[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition, offset)
+
+    def _remove_partitions(self, keys, lost=False):
+        """Stop consuming ``keys``; librdkafka commits their stored offsets first (auto-commit, not lost)."""
+        keys = [k for k in keys if k in self._assignment]
+        if self._auto_commit and not lost:
+            offsets = self._pending_offsets(keys)
+            if offsets:
+                self._send_commit(offsets)
+        for k in keys:
+            del self._assignment[k]
+
+    def _validate_assign_list(self, partitions):
+        tps = _check_tp_list(partitions, "requires list of TopicPartition")
+        keys = [(t.topic, t.partition) for t in tps]
+        if len(set(keys)) != len(keys):
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason="Failed to set assignment: duplicate partitions in the list"))
+        return tps
+
+    def assign(self, partitions):
+        """Consume exactly ``partitions`` (no group rebalancing). ``TopicPartition.offset`` is where to start:
+        an absolute offset, ``OFFSET_BEGINNING``/``OFFSET_END``, or the default (committed offset, else
+        ``auto.offset.reset``)."""
+        self._check_open()
+        tps = self._validate_assign_list(partitions)
+        self._cb_assigned = True
+        self._set_assignment(tps)
+
+    def unassign(self):
+        """Stop consuming every partition."""
+        self._check_open()
+        self._cb_assigned = True
+        self._remove_partitions(list(self._assignment))
+
+    def incremental_assign(self, partitions):
+        """Add ``partitions`` to the assignment (cooperative rebalancing, or by hand)."""
+        self._check_open()
+        tps = self._validate_assign_list(partitions)
+        for tp in tps:
+            if (tp.topic, tp.partition) in self._assignment:
+                raise KafkaException(KafkaError(KafkaError._CONFLICT, reason=f"{tp.topic} [{tp.partition}] is "
+                                                "already part of the current assignment"))
+        self._cb_assigned = True
+        self._add_partitions(tps)
+
+    def incremental_unassign(self, partitions):
+        """Remove ``partitions`` from the assignment."""
+        self._check_open()
+        tps = self._validate_assign_list(partitions)
+        for tp in tps:
+            if (tp.topic, tp.partition) not in self._assignment:
+                raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=f"{tp.topic} [{tp.partition}] "
+                                                "can't be unassigned since it is not in the current assignment"))
+        self._cb_assigned = True
+        self._remove_partitions([(t.topic, t.partition) for t in tps], lost=self._serving == "lost")
+
+    def assignment(self):
+        """The partitions this consumer is consuming now."""
+        self._check_open()
+        return [TopicPartition(t, p) for t, p in self._assignment]
+
+    def memberid(self):
+        """The member id the group coordinator gave this consumer, or ``None`` outside a group."""
+        self._check_open()
+        return self._member_id or None
+
+    def consumer_group_metadata(self):
+        self._check_open()
+        return ConsumerGroupMetadata(self._group_id, self._member_id, self._generation)
+
+    # == poll / consume ==================================================================================
+    def poll(self, timeout=None):
+        """Return the next record, an event (``msg.error()`` set), or ``None`` after ``timeout`` virtual seconds."""
+        self._check_open()
+        deadline = self._clock.now_ms + _timeout_ms(timeout)
+        self._enter_poll()
+        try:
+            return self._poll_one(deadline)
+        finally:
+            self._leave_poll()
+
+    def consume(self, num_messages=1, timeout=-1):
+        """Up to ``num_messages`` messages; waits until that many are ready or ``timeout`` has passed."""
+        self._check_open()
+        if isinstance(num_messages, bool) or not isinstance(num_messages, int):
+            raise TypeError(f"'{type(num_messages).__name__}' object cannot be interpreted as an integer")
+        if not 0 <= num_messages <= 1_000_000:
+            raise ValueError("num_messages must be between 0 and 1000000 (1M)")
+        deadline = self._clock.now_ms + _timeout_ms(timeout)
+        out = []
+        self._enter_poll()
+        try:
+            while len(out) < num_messages and not self._closed:
+                msg = self._poll_one(deadline)
+                if msg is None:
+                    break
+                out.append(msg)
+        finally:
+            self._leave_poll()
+        return out
+
+    def _enter_poll(self):
+        self._in_poll = True
+        self._last_poll_ms = self._clock.now_ms
+
+    def _leave_poll(self):
+        self._in_poll = False
+        self._last_poll_ms = self._clock.now_ms
+        if not self._closed and self._member_id:
+            self._once("max.poll", self._max_poll_ms, self._max_poll_check)
+
+    def _poll_one(self, deadline):
+        spins = 0
+        while True:
+            self._serve_callbacks()
+            if self._closed:
+                return None
+            msg = self._next_ready()
+            if msg is not None:
+                return msg
+            self._fill()
+            msg = self._next_ready()
+            if msg is not None:
+                return msg
+            if self._callbacks:
+                continue
+            remaining = deadline - self._clock.now_ms
+            if remaining <= 0:
+                return None
+            before = self._clock.now_ms
+            if self._cluster.run_until(self._wake, remaining) and self._clock.now_ms == before:
+                spins += 1
+                if spins > 3:   # woken repeatedly with nothing to do: let one millisecond pass
+                    self._cluster.run_until(lambda: False, 1)
+                    spins = 0
+
+    def _wake(self):
+        """Stop the clock: a callback or event is queued, or a partition may have new data."""
+        if self._callbacks or self._events:
+            return True
+        now = self._clock.now_ms
+        for part in self._assignment.values():
+            if part.paused or part.stopped:
+                continue
+            if part.retry_at is not None:
+                if part.retry_at <= now:
+                    return True
+                continue
+            if self._cluster.partition_high_watermark(part.topic, part.partition) != part.seen_hwm:
+                return True
+        return False
+
+    def _next_ready(self):
+        if self._events:
+            return self._events.popleft()
+        parts = [p for p in self._assignment.values() if p.buffer and not p.paused]
+        if not parts:
+            return None
+        # serve one partition's fetched batch before the next one's, cycling through the assignment
+        part = parts[self._serve_index % len(parts)]
+        record = part.buffer.popleft()
+        if not part.buffer:
+            self._serve_index += 1
+        part.app_position = record.offset + 1
+        if self._auto_store:
+            part.stored = record.offset + 1
+        return Message(topic=part.topic, partition=part.partition, offset=record.offset, key=record.key,
+                       value=record.value, headers=list(record.headers) if record.headers else None,
+                       timestamp=(record.timestamp_type, record.timestamp), leader_epoch=record.leader_epoch
+                       if record.leader_epoch is not None and record.leader_epoch >= 0 else None)
+
+    # == fetching ========================================================================================
+    def _fill(self):
+        """Fetch every partition that has nothing buffered and may be fetched now."""
+        now = self._clock.now_ms
+        for part in list(self._assignment.values()):
+            if part.buffer or part.paused or part.stopped:
+                continue
+            if part.retry_at is not None and part.retry_at > now:
+                continue
+            part.retry_at = None
+            if part.fetch_offset < 0 and not self._resolve_start(part):
+                continue
+            for _ in range(100):   # skip past control records / aborted data in one go
+                before = part.fetch_offset
+                self._fetch(part)
+                if part.buffer or part.fetch_offset == before or part.retry_at is not None or part.stopped:
+                    break
+
+    def _backoff(self, part):
+        part.leader = None
+        part.retry_at = self._clock.now_ms + self._backoff_ms
+        self._clock.schedule(self._backoff_ms, lambda: None, f"{self._client_id} fetch backoff")
+
+    def _resolve_start(self, part):
+        """Turn a logical start offset into a real one: committed offset, or ``auto.offset.reset``."""
+        spec = part.fetch_offset
+        if spec in (OFFSET_STORED, OFFSET_INVALID):
+            committed = self._coordinator.committed(self._group_id, [part.key])[part.key]
+            if committed >= 0:
+                part.committed = committed
+                part.fetch_offset = committed
+                return True
+            return self._apply_reset(part, f"no committed offset for {part.topic} [{part.partition}]")
+        if spec in (OFFSET_BEGINNING, OFFSET_END):
+            return self._list_offset(part, spec)
+        if spec < 0:   # OFFSET_TAIL(n) and friends are not modelled
+            return self._apply_reset(part, f"unsupported logical offset {spec}")
+        return True
+
+    def _list_offset(self, part, spec):
+        err, offset = self._cluster.list_offsets(part.topic, part.partition, spec, isolation_level=self._isolation)
+        if err is not None:
+            self._backoff(part)
+            return False
+        part.fetch_offset = offset
+        return True
+
+    def _apply_reset(self, part, why):
+        """``auto.offset.reset``: earliest / latest, or (``error``) an ``_AUTO_OFFSET_RESET`` event."""
+        if self._reset == "earliest":
+            return self._list_offset(part, OFFSET_BEGINNING)
+        if self._reset == "latest":
+            return self._list_offset(part, OFFSET_END)
+        part.stopped = True
+        self._events.append(Message(topic=part.topic, partition=part.partition, offset=part.fetch_offset,
+                                    error=KafkaError(KafkaError._AUTO_OFFSET_RESET,
+                                                     reason=f"{why}: auto.offset.reset=error")))
+        return False
+
+    def _fetch(self, part):
+        if part.leader is None:
+            part.leader = self._cluster.leader_for(part.topic, part.partition)
+        hint = part.leader if part.leader is not None and part.leader >= 0 else None
+        result = self._cluster.fetch(part.topic, part.partition, part.fetch_offset,
+                                     isolation_level=self._isolation, leader_hint=hint)
+        if result.error is not None:
+            code = result.error.code()
+            if code == KafkaError.OFFSET_OUT_OF_RANGE:
+                offset = part.fetch_offset
+                if self._apply_reset(part, f"Fetch position {offset} is out of range for {part.topic} "
+                                           f"[{part.partition}] (log {result.log_start_offset}.."
+                                           f"{result.high_watermark})"):
+                    part.eof_reported = False
+            elif code in _RETRY_FETCH:
+                self._backoff(part)
+            else:
+                part.stopped = True
+                self._events.append(Message(topic=part.topic, partition=part.partition, error=result.error))
+            return
+        part.seen_hwm = result.high_watermark
+        part.low, part.high = result.log_start_offset, result.high_watermark
+        end = result.last_stable_offset if self._isolation == "read_committed" else result.high_watermark
+        part.fetch_offset = result.next_offset
+        if result.records:
+            part.buffer.extend(result.records)
+            part.eof_reported = False
+        elif self._partition_eof and not part.eof_reported and part.fetch_offset >= end:
+            part.eof_reported = True
+            self._events.append(Message(topic=part.topic, partition=part.partition, offset=part.fetch_offset,
+                                        error=KafkaError(KafkaError._PARTITION_EOF,
+                                                         reason=f"Fetch from broker {part.leader} reached end of "
+                                                                f"partition at offset {part.fetch_offset} (HighwaterMark "
+                                                                f"{result.high_watermark})")))
+
+    # == positions, seek, pause ==========================================================================
+    def position(self, partitions):
+        """The next offset the application will get (last message handed out + 1), per partition."""
+        self._check_open()
+        out = []
+        for tp in _check_tp_list(partitions):
+            part = self._assignment.get((tp.topic, tp.partition))
+            out.append(TopicPartition(tp.topic, tp.partition, part.app_position if part else OFFSET_INVALID))
+        return out
+
+    def seek(self, partition):
+        """Move an assigned partition's position: the next poll() fetches from ``partition.offset``.
+
+        As in librdkafka, seeking past the end is not an error here: the next fetch is answered
+        ``OFFSET_OUT_OF_RANGE`` and ``auto.offset.reset`` decides (``error`` -> an ``_AUTO_OFFSET_RESET``
+        event from poll()).
+        """
+        self._check_open()
+        if not isinstance(partition, TopicPartition):
+            raise TypeError("expected TopicPartition")
+        part = self._assignment.get((partition.topic, partition.partition))
+        if part is None:
+            raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION,
+                                            reason=f"Failed to seek to offset {partition.offset}: Local: Unknown "
+                                                   f"partition ({partition.topic} [{partition.partition}] is not "
+                                                   f"assigned)"))
+        part.buffer.clear()
+        part.fetch_offset = partition.offset
+        part.stopped, part.eof_reported, part.retry_at = False, False, None
+        if partition.offset >= 0:
+            part.app_position = partition.offset
+
+    def pause(self, partitions):
+        """Stop fetching ``partitions`` (they stay assigned: no rebalance)."""
+        self._check_open()
+        for tp in _check_tp_list(partitions):
+            part = self._assignment.get((tp.topic, tp.partition))
+            if part is not None:
+                if part.buffer:
+                    part.fetch_offset = part.buffer[0].offset
+                    part.buffer.clear()
+                part.paused = True
+
+    def resume(self, partitions):
+        """Fetch paused ``partitions`` again, from where the application left off."""
+        self._check_open()
+        for tp in _check_tp_list(partitions):
+            part = self._assignment.get((tp.topic, tp.partition))
+            if part is not None:
+                part.paused = False
+
+    # == commits ==========================================================================================
+    def _pending_offsets(self, keys=None):
+        keys = list(self._assignment) if keys is None else keys
+        out = {}
+        for k in keys:
+            part = self._assignment.get(k)
+            if part is not None and part.stored is not None and part.stored != part.committed:
+                out[k] = part.stored
+        return out
+
+    def _send_commit(self, offsets):
+        """OffsetCommit with this member's id and generation (``""``/-1 outside a group)."""
+        result = self._coordinator.commit_offsets(self._group_id, dict(offsets),
+                                                  member_id=self._member_id, generation=self._generation)
+        for key, err in result.items():
+            part = self._assignment.get(key)
+            if err is None and part is not None:
+                part.committed = offsets[key]
+        return result
+
+    def _auto_commit_tick(self):
+        if self._joining:
+            return
+        offsets = self._pending_offsets()
+        if offsets:
+            result = self._send_commit(offsets)
+            self._queue_commit_cb(offsets, result)
+
+    def _queue_commit_cb(self, offsets, result):
+        if self._on_commit is None:
+            return
+        tps = []
+        first_err = None
+        for (t, p), off in sorted(offsets.items()):
+            tp = TopicPartition(t, p, off)
+            tp.error = result.get((t, p)) if result else None
+            first_err = first_err or tp.error
+            tps.append(tp)
+        self._callbacks.append(("commit", first_err, tps, None))
+
+    def commit(self, message=None, offsets=None, asynchronous=True):
+        """Commit ``message.offset() + 1``, or ``offsets`` (TopicPartitions with the *next* offset to read),
+        or, with neither, the stored offsets of the current assignment.
+
+        ``asynchronous=False`` waits and returns the committed TopicPartitions, raising ``KafkaException``
+        if the commit failed; otherwise the result goes to the ``on_commit`` callback during ``poll()``.
+        """
+        self._check_open()
+        if message is not None and offsets is not None:
+            raise ValueError("message and offsets are mutually exclusive")
+        if message is not None:
+            if not isinstance(message, Message):
+                raise TypeError("expected eventsim.Message")
+            if message.error() is not None or message.offset() is None or message.offset() < 0:
+                raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                                reason="Commit failed: cannot commit an error event or a message "
+                                                       "without an offset"))
+            to_commit = {(message.topic(), message.partition()): message.offset() + 1}
+        elif offsets is not None:
+            tps = _check_tp_list(offsets, "expected list of TopicPartition")
+            to_commit = {(tp.topic, tp.partition): tp.offset for tp in tps}
+        else:
+            to_commit = self._pending_offsets()
+            if not to_commit:
+                err = KafkaError(KafkaError._NO_OFFSET, reason="Commit failed: Local: No offset stored")
+                if asynchronous:
+                    if self._on_commit is not None:
+                        self._callbacks.append(("commit", err, [], None))
+                    return None
+                raise KafkaException(err)
+        result = self._send_commit(to_commit)
+        if asynchronous:
+            self._queue_commit_cb(to_commit, result)
+            return None
+        errors = [err for _, err in sorted(result.items(), key=lambda kv: kv[0]) if err is not None]
+        if errors:
+            raise KafkaException(KafkaError(errors[0].code(), reason=f"Commit failed: {errors[0].str()}"))
+        return [TopicPartition(t, p, off) for (t, p), off in sorted(to_commit.items())]
+
+    def store_offsets(self, message=None, offsets=None):
+        """Store ``message.offset() + 1`` (or ``offsets``) for the next commit; needs
+        ``enable.auto.offset.store=false``."""
+        self._check_open()
+        if message is not None and offsets is not None:
+            raise ValueError("message and offsets are mutually exclusive")
+        if message is None and offsets is None:
+            raise ValueError("expected either message or offsets")
+        if self._auto_store:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason="StoreOffsets failed: "
+                                            "enable.auto.offset.store must be set to false to store offsets by hand"))
+        if message is not None:
+            if not isinstance(message, Message):
+                raise TypeError("expected eventsim.Message")
+            items = [(message.topic(), message.partition(), message.offset() + 1)]
+        else:
+            items = [(tp.topic, tp.partition, tp.offset) for tp in _check_tp_list(offsets, "expected list of TopicPartition")]
+        for topic, partition, _ in items:
+            if (topic, partition) not in self._assignment:
+                raise KafkaException(KafkaError(KafkaError._STATE, reason=f"StoreOffsets failed: {topic} "
+                                                f"[{partition}] is not assigned to this consumer"))
+        for topic, partition, offset in items:
+            self._assignment[(topic, partition)].stored = offset
+
+    def committed(self, partitions, timeout=None):
+        """The group's committed offsets (``OFFSET_INVALID`` where none)."""
+        self._check_open()
+        tps = _check_tp_list(partitions)
+        _timeout_ms(timeout)
+        found = self._coordinator.committed(self._group_id, [(tp.topic, tp.partition) for tp in tps])
+        return [TopicPartition(tp.topic, tp.partition, found[(tp.topic, tp.partition)]) for tp in tps]
+
+    # == offsets lookups and metadata ===================================================================
+    def _list_offsets_waiting(self, topic, partition, spec, timeout):
+        """ListOffsets, retried on the clock (``retry.backoff.ms``) while the leader is unavailable."""
+        deadline = self._clock.now_ms + _timeout_ms(timeout)
+        while True:
+            err, offset = self._cluster.list_offsets(topic, partition, spec, isolation_level=self._isolation)
+            if err is None or err.code() not in _RETRY_FETCH - {KafkaError.UNKNOWN_TOPIC_OR_PART}:
+                return err, offset
+            if self._clock.now_ms >= deadline:
+                return KafkaError(KafkaError._TIMED_OUT, reason=f"Timed out looking up offsets of {topic} "
+                                                                f"[{partition}]: {err.str()}"), -1
+            self._cluster.run_until(lambda: False, min(self._backoff_ms, deadline - self._clock.now_ms))
+
+    def get_watermark_offsets(self, partition, timeout=None, cached=False):
+        """``(low, high)``: log start offset and high watermark (last stable offset for read_committed)."""
+        self._check_open()
+        if not isinstance(partition, TopicPartition):
+            raise TypeError("expected TopicPartition")
+        if cached:
+            part = self._assignment.get((partition.topic, partition.partition))
+            return (part.low, part.high) if part else (OFFSET_INVALID, OFFSET_INVALID)
+        err, low = self._list_offsets_waiting(partition.topic, partition.partition, OFFSET_BEGINNING, timeout)
+        if err is None:
+            err, high = self._list_offsets_waiting(partition.topic, partition.partition, OFFSET_END, timeout)
+        if err is not None:
+            raise KafkaException(err)
+        return low, high
+
+    def offsets_for_times(self, partitions, timeout=None):
+        """For each partition, the first offset whose timestamp is >= ``tp.offset`` (ms), or -1."""
+        self._check_open()
+        out = []
+        for tp in _check_tp_list(partitions):
+            err, offset = self._list_offsets_waiting(tp.topic, tp.partition, tp.offset, timeout)
+            res = TopicPartition(tp.topic, tp.partition, offset if err is None else OFFSET_INVALID)
+            res.error = err
+            out.append(res)
+        return out
+
+    def list_topics(self, topic=None, timeout=-1):
+        """Metadata of the cluster (``ClusterMetadata``), as the producer and admin client return it."""
+        if self._closed:
+            raise RuntimeError("Handle has been closed")
+        from .admin import cluster_metadata
+        return cluster_metadata(self._cluster, topic)
+
+    # == close ============================================================================================
+    def close(self):
+        """Leave the group cleanly: revoke (``on_revoke`` runs here), commit stored offsets if
+        ``enable.auto.commit``, send LeaveGroup. Calling it twice is harmless."""
+        if self._closed:
+            return
+        if self._subscription is not None and self._assignment:
+            self._callbacks.clear()
+            self._run_rebalance_cb("revoke", sorted(self._assignment))
+        if self._assignment:
+            self._remove_partitions(list(self._assignment))
+        self._leave_group()
+        self._shutdown()
+
+    def _crash(self):
+        """Simulator only: the consumer's process dies. No LeaveGroup, no commit, no more heartbeats; the
+        group coordinator notices after ``session.timeout.ms`` of virtual time. The object is closed."""
+        if not self._closed:
+            self._shutdown()
+
+    def _shutdown(self):
+        self._closed = True
+        for name in list(self._timers):
+            self._cancel(name)
+        self._callbacks.clear()
+        self._events.clear()
+        self._assignment = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
