@@ -1,0 +1,890 @@
+"""``AdminClient``: create and delete topics, add partitions, read and change configs, inspect groups.
+
+Mirrors ``confluent_kafka.admin``: the same classes (``NewTopic``, ``NewPartitions``,
+``ConfigResource``, ``ConfigEntry``, ``ClusterMetadata``, ``ConsumerGroupListing``, ...), the same
+methods returning ``concurrent.futures.Future`` objects keyed by topic / resource / group, the same
+argument checks (``TypeError`` / ``ValueError`` raised at the call) and errors set on the futures as
+``KafkaException(KafkaError(...))`` with Kafka's codes (``TOPIC_ALREADY_EXISTS`` 36,
+``INVALID_PARTITIONS`` 37, ``INVALID_REPLICATION_FACTOR`` 38, ``INVALID_CONFIG`` 40, ...).
+
+The admin client is thin: it checks arguments, sends each request to the simulated cluster (the
+``Cluster`` methods named after Kafka's CreateTopics, DeleteTopics, CreatePartitions,
+DescribeConfigs, AlterConfigs, Metadata, ListGroups, DescribeGroups, OffsetFetch, DeleteGroups
+requests) and shapes the answers.
+
+Simplification: a request is answered at once, so every future is already done when the method
+returns (on real Kafka the futures complete a few milliseconds later; ``f.result()`` works the same).
+``operation_timeout`` and ``request_timeout`` are checked but have nothing to wait for.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import warnings
+from enum import Enum
+from functools import total_ordering
+
+from . import config as _config
+from .errors import KafkaError, KafkaException
+from .message import OFFSET_INVALID, TopicPartition
+
+# =====================================================================================================
+# Request and resource types (confluent_kafka.admin's shapes)
+# =====================================================================================================
+
+
+class ResourceType(Enum):
+    """The kind of resource a ``ConfigResource`` names (``confluent_kafka.admin.ResourceType``)."""
+    UNKNOWN = 0
+    ANY = 1
+    TOPIC = 2
+    GROUP = 3
+    BROKER = 4
+    TRANSACTIONAL_ID = 5
+
+    def __lt__(self, other):
+        if not isinstance(other, ResourceType):
+            return NotImplemented
+        return self.value < other.value
+
+
+class ConfigSource(Enum):
+    """Where a config value comes from (``DescribeConfigs``' ``ConfigSource``)."""
+    UNKNOWN_CONFIG = 0
+    DYNAMIC_TOPIC_CONFIG = 1
+    DYNAMIC_BROKER_CONFIG = 2
+    DYNAMIC_DEFAULT_BROKER_CONFIG = 3
+    STATIC_BROKER_CONFIG = 4
+    DEFAULT_CONFIG = 5
+    GROUP_CONFIG = 8
+
+
+class AlterConfigOpType(Enum):
+    """The operations of ``IncrementalAlterConfigs``."""
+    SET = 0
+    DELETE = 1
+    APPEND = 2
+    SUBTRACT = 3
+
+
+class ConsumerGroupState(Enum):
+    """A consumer group's state as the admin API reports it."""
+    UNKNOWN = 0
+    PREPARING_REBALANCING = 1
+    COMPLETING_REBALANCING = 2
+    STABLE = 3
+    DEAD = 4
+    EMPTY = 5
+
+    def __lt__(self, other):
+        if not isinstance(other, ConsumerGroupState):
+            return NotImplemented
+        return self.value < other.value
+
+
+class ConsumerGroupType(Enum):
+    """``CLASSIC`` groups use the JoinGroup/SyncGroup protocol; the simulator has only those."""
+    UNKNOWN = 0
+    CONSUMER = 1
+    CLASSIC = 2
+
+
+# The group coordinator's state names -> the admin API's enum.
+_GROUP_STATES = {
+    "Stable": ConsumerGroupState.STABLE, "Empty": ConsumerGroupState.EMPTY,
+    "PreparingRebalance": ConsumerGroupState.PREPARING_REBALANCING,
+    "CompletingRebalance": ConsumerGroupState.COMPLETING_REBALANCING, "Dead": ConsumerGroupState.DEAD,
+}
+
+CONFIG_SOURCE_UNKNOWN_CONFIG = ConfigSource.UNKNOWN_CONFIG.value
+CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+CONFIG_SOURCE_DEFAULT_CONFIG = ConfigSource.DEFAULT_CONFIG.value
+CONFIG_SOURCE_STATIC_BROKER_CONFIG = ConfigSource.STATIC_BROKER_CONFIG.value
+RESOURCE_TOPIC = ResourceType.TOPIC.value
+RESOURCE_BROKER = ResourceType.BROKER.value
+RESOURCE_GROUP = ResourceType.GROUP.value
+
+
+@total_ordering
+class NewTopic:
+    """A topic to create: ``NewTopic("orders", num_partitions=3, replication_factor=3, config={...})``.
+
+    ``-1`` means "the broker's default" (``num.partitions``, ``default.replication.factor``).
+    ``replica_assignment`` lists the replica broker ids of each partition (then leave
+    ``replication_factor`` at -1).
+    """
+
+    def __init__(self, topic, num_partitions=-1, replication_factor=-1, replica_assignment=None, config=None):
+        if not isinstance(topic, str):
+            raise TypeError("argument 1 must be str, not %s" % _type_name(topic))
+        for value in (num_partitions, replication_factor):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("'%s' object cannot be interpreted as an integer" % _type_name(value))
+        if config is not None and not isinstance(config, dict):
+            raise TypeError("config must be a dict of strings")
+        self.topic = topic
+        self.num_partitions = num_partitions
+        self.replication_factor = replication_factor
+        self.replica_assignment = replica_assignment
+        self.config = config
+
+    def _key(self):
+        return (self.topic, self.num_partitions, self.replication_factor)
+
+    def __eq__(self, other):
+        return isinstance(other, NewTopic) and self._key() == other._key()
+
+    def __lt__(self, other):
+        return self.topic < other.topic
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return "NewTopic(topic=%s,num_partitions=%d)" % (self.topic, self.num_partitions)
+
+    __str__ = __repr__
+
+
+@total_ordering
+class NewPartitions:
+    """Grow a topic to ``new_total_count`` partitions (Kafka never removes partitions)."""
+
+    def __init__(self, topic, new_total_count, replica_assignment=None):
+        if not isinstance(topic, str):
+            raise TypeError("argument 1 must be str, not %s" % _type_name(topic))
+        if isinstance(new_total_count, bool) or not isinstance(new_total_count, int):
+            raise TypeError("'%s' object cannot be interpreted as an integer" % _type_name(new_total_count))
+        self.topic = topic
+        self.new_total_count = new_total_count
+        self.replica_assignment = replica_assignment
+
+    def __eq__(self, other):
+        return isinstance(other, NewPartitions) and (self.topic, self.new_total_count) == (
+            other.topic, other.new_total_count)
+
+    def __lt__(self, other):
+        return self.topic < other.topic
+
+    def __hash__(self):
+        return hash((self.topic, self.new_total_count))
+
+    def __repr__(self):
+        return "NewPartitions(topic=%s,new_total_count=%d)" % (self.topic, self.new_total_count)
+
+    __str__ = __repr__
+
+
+class ConfigEntry:
+    """One config of a resource, as ``describe_configs`` returns it (and as an incremental change)."""
+
+    def __init__(self, name, value, source=ConfigSource.UNKNOWN_CONFIG, is_read_only=False, is_default=False,
+                 is_sensitive=False, is_synonym=False, synonyms=None, incremental_operation=None):
+        self.name = name
+        self.value = value
+        self.source = source
+        self.is_read_only = bool(is_read_only)
+        self.is_default = bool(is_default)
+        self.is_sensitive = bool(is_sensitive)
+        self.is_synonym = bool(is_synonym)
+        self.synonyms = synonyms if synonyms is not None else {}
+        self.incremental_operation = incremental_operation
+
+    def __repr__(self):
+        return 'ConfigEntry(%s="%s")' % (self.name, self.value)
+
+    def __str__(self):
+        return '%s="%s"' % (self.name, self.value)
+
+
+@total_ordering
+class ConfigResource:
+    """A resource with configs: ``ConfigResource(ConfigResource.Type.TOPIC, "orders")`` (or ``"topic"``)."""
+
+    Type = ResourceType
+
+    def __init__(self, restype, name, set_config=None, described_configs=None, error=None,
+                 incremental_configs=None):
+        if name is None:
+            raise ValueError("Expected resource name to be a string")
+        if isinstance(restype, str):
+            try:
+                restype = ResourceType[restype.upper()]
+            except KeyError:
+                raise ValueError('Unknown resource type "%s": should be a ConfigResource.Type' % restype) from None
+        elif isinstance(restype, int):
+            restype = ResourceType(restype)
+        elif not isinstance(restype, ResourceType):
+            restype = ResourceType[_enum_name(restype)]       # confluent_kafka's ResourceType
+        self.restype = restype
+        self.restype_int = restype.value
+        self.name = name
+        self.set_config_dict = dict(set_config) if set_config is not None else {}
+        self.incremental_configs = list(incremental_configs or [])
+        self.configs = described_configs
+        self.error = error
+
+    def __repr__(self):
+        if self.error is not None:
+            return "ConfigResource(%s,%s,%r)" % (self.restype, self.name, self.error)
+        return "ConfigResource(%s,%s)" % (self.restype, self.name)
+
+    def __hash__(self):
+        return hash((self.restype, self.name))
+
+    def __eq__(self, other):
+        if not isinstance(other, ConfigResource):
+            return NotImplemented
+        return self.restype == other.restype and self.name == other.name
+
+    def __lt__(self, other):
+        if not isinstance(other, ConfigResource):
+            return NotImplemented
+        return (self.restype.value, self.name) < (other.restype.value, other.name)
+
+    def __len__(self):
+        return len(self.set_config_dict)
+
+    def set_config(self, name, value, overwrite=True):
+        """Set a config for ``alter_configs`` (which resets every config not set to its default)."""
+        if overwrite or name not in self.set_config_dict:
+            self.set_config_dict[name] = value
+
+    def add_incremental_config(self, config_entry):
+        """Add a ``ConfigEntry`` with an ``incremental_operation`` for ``incremental_alter_configs``."""
+        self.incremental_configs.append(config_entry)
+
+
+class ConsumerGroupTopicPartitions:
+    """A group id and (optionally) partitions: the request and the answer of ``list_consumer_group_offsets``."""
+
+    def __init__(self, group_id, topic_partitions=None):
+        self.group_id = group_id
+        self.topic_partitions = topic_partitions
+
+    def __repr__(self):
+        return "ConsumerGroupTopicPartitions(%s, %r)" % (self.group_id, self.topic_partitions)
+
+
+# =====================================================================================================
+# Result types
+# =====================================================================================================
+
+class BrokerMetadata:
+    """A broker in a Metadata response: ``id``, ``host``, ``port``."""
+
+    def __init__(self, id=-1, host=None, port=-1):  # noqa: A002 - confluent-kafka's attribute name
+        self.id, self.host, self.port = id, host, port
+
+    def __repr__(self):
+        return "BrokerMetadata(%d, %s:%d)" % (self.id, self.host, self.port)
+
+    def __str__(self):
+        return "%s:%d/%d" % (self.host, self.port, self.id)
+
+
+class PartitionMetadata:
+    """A partition in a Metadata response: ``id``, ``leader`` (-1 if none), ``replicas``, ``isrs``, ``error``."""
+
+    def __init__(self, id=-1, leader=-1, replicas=None, isrs=None, error=None):  # noqa: A002
+        self.id, self.leader = id, leader
+        self.replicas = list(replicas or [])
+        self.isrs = list(isrs or [])
+        self.error = error
+
+    def __repr__(self):
+        if self.error is not None:
+            return "PartitionMetadata(%d, %s)" % (self.id, self.error)
+        return "PartitionMetadata(%d)" % self.id
+
+    def __str__(self):
+        return str(self.id)
+
+
+class TopicMetadata:
+    """A topic in a Metadata response: ``topic``, ``partitions`` {id: PartitionMetadata}, ``error``."""
+
+    def __init__(self, topic=None, partitions=None, error=None):
+        self.topic = topic
+        self.partitions = dict(partitions or {})
+        self.error = error
+
+    def __repr__(self):
+        if self.error is not None:
+            return "TopicMetadata(%s, %d partitions, %s)" % (self.topic, len(self.partitions), self.error)
+        return "TopicMetadata(%s, %d partitions)" % (self.topic, len(self.partitions))
+
+    def __str__(self):
+        return str(self.topic)
+
+
+class ClusterMetadata:
+    """What ``list_topics()`` returns: ``brokers``, ``topics``, ``cluster_id``, ``controller_id``..."""
+
+    def __init__(self):
+        self.cluster_id = None
+        self.controller_id = -1
+        self.brokers = {}
+        self.topics = {}
+        self.orig_broker_id = -1
+        self.orig_broker_name = None
+
+    def __repr__(self):
+        return "ClusterMetadata(%s)" % self.cluster_id
+
+    def __str__(self):
+        return str(self.cluster_id)
+
+
+class Node:
+    """A broker as the group APIs name it (e.g. a group's coordinator)."""
+
+    def __init__(self, id, host, port, rack=None):  # noqa: A002
+        self.id, self.id_string, self.host, self.port, self.rack = id, str(id), host, port, rack
+
+    def __str__(self):
+        return f"({self.id}) {self.host}:{self.port} {f'(Rack - {self.rack})' if self.rack else ''}"
+
+    __repr__ = __str__
+
+
+class ConsumerGroupListing:
+    """One group in ``list_consumer_groups()``' result."""
+
+    def __init__(self, group_id, is_simple_consumer_group, state=None, type=None):  # noqa: A002
+        self.group_id = group_id
+        self.is_simple_consumer_group = is_simple_consumer_group
+        self.state = state
+        self.type = type
+
+    def __repr__(self):
+        return "ConsumerGroupListing(%s, %s)" % (self.group_id, self.state)
+
+
+class ListConsumerGroupsResult:
+    """``list_consumer_groups()``' result: ``valid`` listings and per-broker ``errors``."""
+
+    def __init__(self, valid=None, errors=None):
+        self.valid = valid
+        self.errors = errors
+
+
+class MemberAssignment:
+    """The partitions assigned to one member."""
+
+    def __init__(self, topic_partitions=None):
+        self.topic_partitions = list(topic_partitions or [])
+
+
+class MemberDescription:
+    """One member of a described group."""
+
+    def __init__(self, member_id, client_id, host, assignment, group_instance_id=None, target_assignment=None):
+        self.member_id, self.client_id, self.host = member_id, client_id, host
+        self.assignment = assignment
+        self.group_instance_id = group_instance_id
+        self.target_assignment = target_assignment
+
+    def __repr__(self):
+        return "MemberDescription(%s, %s)" % (self.member_id, self.client_id)
+
+
+class ConsumerGroupDescription:
+    """``describe_consumer_groups()``' result for one group."""
+
+    def __init__(self, group_id, is_simple_consumer_group, members, partition_assignor, state, coordinator,
+                 authorized_operations=None, type=ConsumerGroupType.UNKNOWN):  # noqa: A002
+        self.group_id = group_id
+        self.is_simple_consumer_group = is_simple_consumer_group
+        self.members = members
+        self.partition_assignor = partition_assignor
+        self.state = state
+        self.coordinator = coordinator
+        self.authorized_operations = authorized_operations
+        self.type = type
+
+    def __repr__(self):
+        return "ConsumerGroupDescription(%s, %s, %d members)" % (self.group_id, self.state, len(self.members))
+
+
+# =====================================================================================================
+# Helpers
+# =====================================================================================================
+
+def _type_name(value):
+    return "None" if value is None else type(value).__name__
+
+
+def _enum_name(value):
+    """The member name of an enum value, whether ours or confluent_kafka's (which share names)."""
+    return getattr(value, "name", value)
+
+
+def _done_future(result=None, error=None):
+    """A ``concurrent.futures.Future`` already completed, as confluent-kafka's would be once answered."""
+    future = concurrent.futures.Future()
+    future.set_running_or_notify_cancel()
+    if error is not None:
+        future.set_exception(error if isinstance(error, Exception) and not isinstance(error, KafkaError)
+                             else KafkaException(error))
+    else:
+        future.set_result(result)
+    return future
+
+
+def _check_kwargs(kwargs, allowed):
+    """confluent-kafka refuses options a call does not take, and checks the timeouts and flags."""
+    for key in kwargs:
+        if key not in allowed:
+            raise TypeError("'%s' is an invalid keyword argument for this function" % key)
+    for key, low in (("operation_timeout", -1), ("request_timeout", 0)):
+        if key in kwargs:
+            value = kwargs[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError("must be real number, not %s" % _type_name(value))
+            if not low <= value * 1000 <= 3600000:
+                raise ValueError('Invalid value type for "%s": expecting integer in range %d..3600000' % (key, low))
+    if "validate_only" in kwargs and not isinstance(kwargs["validate_only"], bool):
+        raise TypeError("Expected validate_only to be bool type, not %s" % _type_name(kwargs["validate_only"]))
+
+
+def _call(request, *args, **kwargs):
+    """Send one request to the cluster; a raised ``KafkaException`` is taken as the error answer."""
+    try:
+        return request(*args, **kwargs)
+    except KafkaException as exc:
+        return exc.args[0]
+
+
+def _controller_error(cluster):
+    """With no live broker there is no controller to answer; librdkafka reports a timeout."""
+    if cluster.controller_id == -1:
+        return KafkaError(KafkaError._TIMED_OUT, reason="Failed while waiting for controller: Local: Timed out")
+    return None
+
+
+def _require_list(value, what):
+    if not isinstance(value, list):
+        raise TypeError("argument 1 must be list, not %s" % _type_name(value))
+    if not value:
+        raise ValueError("Expected non-empty list of %s" % what)
+
+
+def cluster_metadata(cluster, topic=None):
+    """A ``ClusterMetadata`` built from the cluster's Metadata answer (also used by ``list_topics`` of the
+    producer and consumer). A topic asked for by name that does not exist comes back with the error
+    ``UNKNOWN_TOPIC_OR_PART`` and no partitions, as from a broker with ``auto.create.topics.enable=false``.
+    """
+    if topic is not None and not isinstance(topic, str):
+        raise TypeError("argument 1 must be str or None, not %s" % _type_name(topic))
+    live = {bid: b for bid, b in sorted(cluster.brokers.items()) if b.alive}
+    if not live:
+        raise KafkaException(KafkaError(KafkaError._TRANSPORT,
+                                        reason="Failed to get metadata: Local: Broker transport failure"))
+    md = ClusterMetadata()
+    md.cluster_id = cluster.cluster_id
+    md.controller_id = cluster.controller_id
+    md.brokers = {bid: BrokerMetadata(bid, b.host, b.port) for bid, b in live.items()}
+    origin = live[min(live)]
+    md.orig_broker_id, md.orig_broker_name = origin.id, "%s:%d/%d" % (origin.host, origin.port, origin.id)
+    answer = cluster.metadata(include_internal=True)
+    names = [topic] if topic is not None else sorted(answer)
+    for name in names:
+        if name not in answer:
+            md.topics[name] = TopicMetadata(name, {}, KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
+            continue
+        parts = {p.partition: PartitionMetadata(p.partition, p.leader, p.replicas, p.isr, getattr(p, "error", None))
+                 for p in answer[name]}
+        md.topics[name] = TopicMetadata(name, parts)
+    return md
+
+
+# =====================================================================================================
+# The admin client
+# =====================================================================================================
+
+class AdminClient:
+    """The admin client of a simulated cluster: ``AdminClient({"bootstrap.servers": cluster.bootstrap_servers})``.
+
+    The configuration is checked as confluent-kafka's ``AdminClient`` checks it (a librdkafka producer
+    handle underneath); ``bootstrap.servers`` names the simulated cluster.
+    """
+
+    def __init__(self, conf, **kwargs):
+        from .cluster import Cluster
+        if not isinstance(conf, dict):
+            raise TypeError("expected configuration dict")
+        self._conf = _config.client_config(dict(conf, **kwargs), "admin")
+        self._cluster = Cluster.lookup(self._conf["bootstrap.servers"])
+
+    # -- topics ---------------------------------------------------------------------------------------
+    def create_topics(self, new_topics, **kwargs):
+        """CreateTopics: ``{topic: Future}``; each future's ``result()`` is None or raises ``KafkaException``.
+
+        Options: ``operation_timeout``, ``request_timeout`` (seconds), ``validate_only``.
+        """
+        _check_kwargs(kwargs, ("operation_timeout", "request_timeout", "validate_only"))
+        if not isinstance(new_topics, list):
+            raise TypeError("'%s' object is not iterable" % _type_name(new_topics))
+        if not new_topics:
+            raise ValueError("Expected non-empty list of NewTopic objects")
+        for new_topic in new_topics:
+            _check_new_topic(new_topic)
+        counts = {}
+        for new_topic in new_topics:
+            counts[new_topic.topic] = counts.get(new_topic.topic, 0) + 1
+        validate_only = kwargs.get("validate_only", False)
+        futures = {}
+        for new_topic in new_topics:
+            if new_topic.topic in futures:
+                continue
+            if counts[new_topic.topic] > 1:
+                error = KafkaError(KafkaError.INVALID_REQUEST,
+                                   reason="Create topics request contains multiple entries for the following "
+                                          "topics: %s" % new_topic.topic)
+            else:
+                error = self._create_topic(new_topic, validate_only)
+            futures[new_topic.topic] = _done_future(error=error)
+        return futures
+
+    def _create_topic(self, new_topic, validate_only):
+        error = _controller_error(self._cluster) or _config.validate_topic_name(new_topic.topic)
+        if error is not None:
+            return error
+        try:
+            topic_config = _config.validate_topic_config(new_topic.config)
+        except KafkaException as exc:
+            return exc.args[0]
+        return _call(self._cluster.create_topic, new_topic.topic, new_topic.num_partitions,
+                     new_topic.replication_factor, topic_config,
+                     replica_assignment=new_topic.replica_assignment, validate_only=validate_only)
+
+    def delete_topics(self, topics, **kwargs):
+        """DeleteTopics: ``{topic: Future}``. Deleting a topic that does not exist fails with
+        ``UNKNOWN_TOPIC_OR_PART``. Options: ``operation_timeout``, ``request_timeout``."""
+        _check_kwargs(kwargs, ("operation_timeout", "request_timeout"))
+        _require_list(topics, "topic strings")
+        if not all(isinstance(t, str) for t in topics):
+            raise TypeError("Expected list of topic strings")
+        futures = {}
+        for topic in topics:
+            if topic not in futures:
+                error = _controller_error(self._cluster) or _call(self._cluster.delete_topic, topic)
+                futures[topic] = _done_future(error=error)
+        return futures
+
+    def create_partitions(self, new_partitions, **kwargs):
+        """CreatePartitions: ``{topic: Future}``. Partitions can only be added; keys hashed by the
+        partitioner may then map to different partitions. Options as ``create_topics``."""
+        _check_kwargs(kwargs, ("operation_timeout", "request_timeout", "validate_only"))
+        _require_list(new_partitions, "NewPartitions objects")
+        for item in new_partitions:
+            if not all(hasattr(item, a) for a in ("topic", "new_total_count")):
+                raise ValueError("Expected list of NewPartitions objects")
+            if not 1 <= item.new_total_count <= 100000:
+                raise ValueError("Invalid NewPartitions(%s): new_total_cnt out of expected range 1..100000"
+                                 % item.topic)
+        futures = {}
+        for item in new_partitions:
+            if item.topic not in futures:
+                error = _controller_error(self._cluster) or _call(
+                    self._cluster.create_partitions, item.topic, item.new_total_count,
+                    replica_assignment=getattr(item, "replica_assignment", None),
+                    validate_only=kwargs.get("validate_only", False))
+                futures[item.topic] = _done_future(error=error)
+        return futures
+
+    def list_topics(self, topic=None, timeout=-1):
+        """Metadata: a ``ClusterMetadata`` with brokers, topics, partitions, leaders and ISRs."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError("must be real number, not %s" % _type_name(timeout))
+        return cluster_metadata(self._cluster, topic)
+
+    # -- configs ----------------------------------------------------------------------------------------
+    def describe_configs(self, resources, **kwargs):
+        """DescribeConfigs: ``{ConfigResource: Future}``; each result is ``{name: ConfigEntry}``."""
+        _check_kwargs(kwargs, ("request_timeout",))
+        _check_resources(resources, ValueError)
+        return {res: self._describe(res) for res in resources}
+
+    def _describe(self, resource):
+        kind = _enum_name(resource.restype)
+        if kind == "TOPIC":
+            error, described = self._cluster.describe_topic_config(resource.name)
+            if error is not None:
+                return _done_future(error=error)
+            return _done_future({name: ConfigEntry(
+                name, value, ConfigSource.DEFAULT_CONFIG if is_default else ConfigSource.DYNAMIC_TOPIC_CONFIG,
+                is_default=is_default) for name, (value, is_default) in sorted(described.items())})
+        if kind == "BROKER":
+            error = self._broker_error(resource.name)
+            if error is not None:
+                return _done_future(error=error)
+            return _done_future({name: ConfigEntry(name, str(value), ConfigSource.STATIC_BROKER_CONFIG,
+                                                   is_read_only=True)
+                                 for name, value in sorted(self._cluster.config.items())})
+        return _done_future(error=_unsupported_resource(resource))
+
+    def _broker_error(self, name):
+        if not str(name).isdigit() or int(name) not in self._cluster.brokers:
+            return KafkaError(KafkaError._INVALID_ARG, reason="Unknown broker id %r: the cluster's brokers are %s"
+                              % (name, sorted(self._cluster.brokers)))
+        return None
+
+    def alter_configs(self, resources, **kwargs):
+        """AlterConfigs (deprecated in Kafka): replaces the resource's whole config; every config not in
+        ``set_config`` goes back to its default. Prefer ``incremental_alter_configs``."""
+        warnings.warn("alter_configs has been deprecated. Use incremental_alter_configs instead.",
+                      category=DeprecationWarning, stacklevel=2)
+        _check_kwargs(kwargs, ("request_timeout", "validate_only"))
+        _check_resources(resources, ValueError)
+        return {res: self._alter(res, dict(res.set_config_dict), incremental=False,
+                                 validate_only=kwargs.get("validate_only", False)) for res in resources}
+
+    def incremental_alter_configs(self, resources, **kwargs):
+        """IncrementalAlterConfigs: apply each ``ConfigEntry``'s ``incremental_operation`` (SET, DELETE,
+        APPEND or SUBTRACT for list configs such as ``cleanup.policy``); other configs stay as they are."""
+        _check_kwargs(kwargs, ("request_timeout", "validate_only", "broker"))
+        _check_resources(resources, TypeError)
+        for res in resources:
+            if not res.incremental_configs:
+                raise ValueError("expected non-empty list of ConfigEntry to alter incrementally in "
+                                 "incremental_configs field")
+            for entry in res.incremental_configs:
+                if getattr(entry, "incremental_operation", None) is None:
+                    raise TypeError("ConfigEntry %s needs an incremental_operation (AlterConfigOpType.SET, "
+                                    "DELETE, APPEND or SUBTRACT)" % entry.name)
+        futures = {}
+        for res in resources:
+            changes = self._incremental_changes(res)
+            if isinstance(changes, KafkaError):
+                futures[res] = _done_future(error=changes)
+            else:
+                futures[res] = self._alter(res, changes, incremental=True,
+                                           validate_only=kwargs.get("validate_only", False))
+        return futures
+
+    def _incremental_changes(self, resource):
+        """Turn SET / DELETE / APPEND / SUBTRACT entries into new values (None removes an override)."""
+        current = {}
+        if _enum_name(resource.restype) == "TOPIC":
+            error, described = self._cluster.describe_topic_config(resource.name)
+            if error is not None:
+                return error
+            current = {name: value for name, (value, _) in described.items()}
+        changes = {}
+        for entry in resource.incremental_configs:
+            op = _enum_name(entry.incremental_operation)
+            if op == "SET":
+                changes[entry.name] = entry.value
+            elif op == "DELETE":
+                changes[entry.name] = None
+            else:
+                if _config.TOPIC_CONFIGS.get(entry.name, ("",))[0] != "LIST":
+                    return KafkaError(KafkaError.INVALID_CONFIG, reason="Config value append is not allowed for "
+                                      "config key: %s" % entry.name)
+                items = [v for v in changes.get(entry.name, current.get(entry.name, "")).split(",") if v]
+                given = [v.strip() for v in (entry.value or "").split(",") if v.strip()]
+                if op == "APPEND":
+                    items += [v for v in given if v not in items]
+                else:
+                    items = [v for v in items if v not in given]
+                changes[entry.name] = ",".join(items)
+        return changes
+
+    def _alter(self, resource, changes, incremental, validate_only):
+        kind = _enum_name(resource.restype)
+        if kind == "BROKER":
+            error = self._broker_error(resource.name) or KafkaError(
+                KafkaError.INVALID_REQUEST, reason="The simulator does not support changing broker configs; "
+                                                   "set them when creating the Cluster(config=...)")
+            return _done_future(error=error)
+        if kind != "TOPIC":
+            return _done_future(error=_unsupported_resource(resource))
+        if resource.name not in self._cluster.metadata(include_internal=True):
+            return _done_future(error=KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART,
+                                                 reason="Topic '%s' does not exist." % resource.name))
+        try:
+            _config.validate_topic_config({k: v for k, v in changes.items() if v is not None})
+            unknown = [k for k, v in changes.items() if v is None and k not in _config.TOPIC_CONFIGS]
+            if unknown:
+                raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG,
+                                                reason="Unknown topic config name: %s" % unknown[0]))
+        except KafkaException as exc:
+            return _done_future(error=exc.args[0])
+        if validate_only:
+            return _done_future(None)
+        error = _call(self._cluster.alter_topic_config, resource.name, changes, incremental)
+        return _done_future(error=error)
+
+    # -- consumer groups ----------------------------------------------------------------------------------
+    def list_consumer_groups(self, **kwargs):
+        """ListGroups: a future whose result is a ``ListConsumerGroupsResult`` (``.valid`` listings).
+        Options: ``states`` / ``types`` (sets of ``ConsumerGroupState`` / ``ConsumerGroupType``)."""
+        _check_kwargs(kwargs, ("request_timeout", "states", "types"))
+        states = _enum_filter(kwargs.get("states"), "states", ConsumerGroupState)
+        types = _enum_filter(kwargs.get("types"), "types", ConsumerGroupType)
+        listings = []
+        for group_id, state in self._cluster.groups.list_groups():
+            described = self._cluster.groups.describe(group_id)
+            listing = ConsumerGroupListing(group_id, _is_simple(described),
+                                           _GROUP_STATES.get(state, ConsumerGroupState.UNKNOWN),
+                                           ConsumerGroupType.CLASSIC)
+            if (states is None or listing.state.name in states) and (types is None or "CLASSIC" in types):
+                listings.append(listing)
+        return _done_future(ListConsumerGroupsResult(valid=listings, errors=[]))
+
+    def describe_consumer_groups(self, group_ids, **kwargs):
+        """DescribeGroups: ``{group_id: Future}``, each a ``ConsumerGroupDescription``."""
+        _check_kwargs(kwargs, ("request_timeout", "include_authorized_operations"))
+        _check_group_ids(group_ids, "described")
+        return {gid: _done_future(self._describe_group(gid)) for gid in group_ids}
+
+    def _describe_group(self, group_id):
+        described = self._cluster.groups.describe(group_id)
+        members = [MemberDescription(m["member_id"], m.get("client_id", ""), m.get("host", "/sim"),
+                                     MemberAssignment([TopicPartition(t, p) for t, p in m.get("assignment", [])]),
+                                     m.get("group_instance_id"))
+                   for m in described.get("members", [])]
+        return ConsumerGroupDescription(
+            group_id, _is_simple(described), members, described.get("protocol", ""),
+            _GROUP_STATES.get(described.get("state"), ConsumerGroupState.UNKNOWN),
+            self._coordinator(group_id), type=ConsumerGroupType.CLASSIC)
+
+    def _coordinator(self, group_id):
+        find = getattr(self._cluster, "coordinator_for", None)
+        broker_id = find(group_id) if find else self._cluster.controller_id
+        broker = self._cluster.brokers.get(broker_id)
+        return Node(broker.id, broker.host, broker.port) if broker else None
+
+    def list_consumer_group_offsets(self, list_consumer_group_offsets_request, **kwargs):
+        """OffsetFetch: ``{group_id: Future}``; the result is a ``ConsumerGroupTopicPartitions`` whose
+        partitions carry the committed offsets (``OFFSET_INVALID`` -1001 where none is committed).
+        Without partitions in the request, every partition the group has committed is listed."""
+        _check_kwargs(kwargs, ("request_timeout", "require_stable"))
+        request = list_consumer_group_offsets_request
+        _check_offsets_request(request)
+        group = request[0]
+        if group.topic_partitions is None:
+            described = self._cluster.groups.describe(group.group_id)
+            wanted = [(o["topic"], o["partition"]) for o in described.get("offsets", [])]
+        else:
+            wanted = [(tp.topic, tp.partition) for tp in group.topic_partitions]
+        committed = self._cluster.groups.committed(group.group_id, wanted)
+        partitions = [TopicPartition(t, p, committed.get((t, p), OFFSET_INVALID)) for t, p in wanted]
+        return {group.group_id: _done_future(ConsumerGroupTopicPartitions(group.group_id, partitions))}
+
+    def delete_consumer_groups(self, group_ids, **kwargs):
+        """DeleteGroups: ``{group_id: Future}``. Only a group with no members can be deleted
+        (``NON_EMPTY_GROUP`` otherwise); its committed offsets are deleted with it."""
+        _check_kwargs(kwargs, ("request_timeout",))
+        _check_group_ids(group_ids, "deleted")
+        futures = {}
+        for gid in group_ids:
+            if gid not in futures:
+                futures[gid] = _done_future(error=_call(self._cluster.groups.delete, gid))
+        return futures
+
+    def poll(self, timeout=None):
+        """Serve callbacks: the simulated admin client has none pending. Returns 0."""
+        return 0
+
+    def __len__(self):
+        return 0
+
+
+# -- argument checks ---------------------------------------------------------------------------------------
+
+def _check_new_topic(new_topic):
+    """librdkafka's checks on a NewTopic (rd_kafka_NewTopic_new), raised as ``ValueError`` at the call."""
+    if not all(hasattr(new_topic, a) for a in ("topic", "num_partitions", "replication_factor")):
+        raise ValueError("Expected list of NewTopic objects")
+    name, partitions, factor = new_topic.topic, new_topic.num_partitions, new_topic.replication_factor
+    assignment = getattr(new_topic, "replica_assignment", None)
+    if not -1 <= partitions <= 100000:
+        raise ValueError("Invalid NewTopic(%s): num_partitions out of expected range 1..100000 or -1 for "
+                         "broker default" % name)
+    if not -1 <= factor <= 10000:
+        raise ValueError("Invalid NewTopic(%s): replication_factor out of expected range -1..10000" % name)
+    if assignment is not None:
+        if factor != -1:
+            raise ValueError("replication_factor and replica_assignment are mutually exclusive")
+        if partitions == -1:
+            raise ValueError("Specifying a default partition count and a replica assignment are mutually exclusive")
+        if not isinstance(assignment, list) or len(assignment) != partitions or not all(
+                isinstance(r, list) and all(isinstance(b, int) and not isinstance(b, bool) for b in r)
+                for r in assignment):
+            raise ValueError("replica_assignment must be a list of int lists with an outer size of num_partitions")
+    if getattr(new_topic, "config", None) is not None and not isinstance(new_topic.config, dict):
+        raise TypeError("config must be a dict of strings")
+
+
+def _check_resources(resources, error_type):
+    _require_list(resources, "ConfigResource objects")
+    for res in resources:
+        if not all(hasattr(res, a) for a in ("restype", "name", "set_config_dict")):
+            raise error_type("Expected list of %r" % ConfigResource)
+
+
+def _unsupported_resource(resource):
+    return KafkaError(KafkaError.INVALID_REQUEST, reason="The simulator's configs are for topics and brokers; "
+                      "%s resources are not supported" % _enum_name(resource.restype))
+
+
+def _check_group_ids(group_ids, verb):
+    if not isinstance(group_ids, list):
+        raise TypeError("Expected input to be list of group ids to be %s" % verb)
+    if not group_ids:
+        raise ValueError("Expected at least one group to be %s" % verb)
+    for gid in group_ids:
+        if not isinstance(gid, str):
+            raise TypeError("Expected input to be list of group ids to be %s" % verb)
+
+
+def _enum_filter(values, name, enum_type):
+    if values is None:
+        return None
+    if not isinstance(values, set):
+        raise TypeError("'%s' must be a set" % name)
+    names = set()
+    for value in values:
+        if _enum_name(value) not in enum_type.__members__:
+            raise TypeError("All elements of %s must be of type %s" % (name, enum_type.__name__))
+        names.add(_enum_name(value))
+    return names
+
+
+def _check_offsets_request(request):
+    """confluent-kafka's checks on a ``list_consumer_group_offsets`` request."""
+    if request is None:
+        raise TypeError("request cannot be None")
+    if not isinstance(request, list):
+        raise TypeError("request must be a list")
+    if len(request) != 1:
+        raise ValueError("Currently we support listing offsets for a single consumer group only")
+    group = request[0]
+    if not hasattr(group, "group_id") or not hasattr(group, "topic_partitions"):
+        raise TypeError("Expected list of 'ConsumerGroupTopicPartitions'")
+    if not isinstance(group.group_id, str):
+        raise TypeError("'group_id' must be a string")
+    if not group.group_id:
+        raise ValueError("'group_id' cannot be empty")
+    if group.topic_partitions is None:
+        return
+    if not isinstance(group.topic_partitions, list):
+        raise TypeError("'topic_partitions' must be a list or None")
+    if not group.topic_partitions:
+        raise ValueError("'topic_partitions' cannot be empty")
+    for tp in group.topic_partitions:
+        if tp is None:
+            raise ValueError("Element of 'topic_partitions' cannot be None")
+        if not tp.topic:
+            raise ValueError("Element of 'topic_partitions' must not have 'topic' attribute as Empty")
+        if tp.partition < 0:
+            raise ValueError("Element of 'topic_partitions' must not have negative 'partition' value")
+        if tp.offset != OFFSET_INVALID:
+            raise ValueError("Element of 'topic_partitions' must not have 'offset' value")
+
+
+def _is_simple(described):
+    """A group that only stores offsets (consumers using ``assign()``) has no protocol: a "simple" group."""
+    return not described.get("protocol") and not described.get("members")
