@@ -17,7 +17,6 @@ Three things live here, each modelled on the real system:
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
@@ -49,6 +48,7 @@ _PROPERTY_TABLE = [
     ('message.copy.max.bytes', INT, '*', (0, 1000000000), 65535, 0),
     ('receive.message.max.bytes', INT, '*', (1000, 2147483647), 100000000, 0),
     ('max.in.flight.requests.per.connection', INT, '*', (1, 1000000), 1000000, 0),
+    ('metadata.request.timeout.ms', INT, '*', (10, 900000), 10, DEPRECATED),
     ('metadata.recovery.strategy', ENUM, '*', ('none', 'rebootstrap'), 'rebootstrap', 0),
     ('metadata.recovery.rebootstrap.trigger.ms', INT, '*', (0, 2147483647), 300000, 0),
     ('topic.metadata.refresh.interval.ms', INT, '*', (-1, 3600000), 300000, 0),
