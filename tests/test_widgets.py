@@ -441,6 +441,20 @@ def test_group_view_plot_lag_returns_a_figure_with_one_line_per_partition():
     assert list(fig.axes[0].get_lines()[0].get_xdata()) == [0, 500]
 
 
+def test_group_view_lists_assigned_partitions_without_commits_and_plots_them_as_gaps():
+    import math
+    fake = FakeCluster()
+    view = GroupView(fake, "billing")
+    row = view.html.value.split("<td>orders-2</td>")[1].split("</tr>")[0]
+    assert "rdkafka-b" in row and "nothing committed yet" in row
+    fake.snap["groups"][0]["offsets"].append(
+        {"topic": "orders", "partition": 2, "committed": 0, "high_watermark": 0, "lag": 0})
+    fake.advance(10)
+    view.refresh()
+    lines = {line.get_label(): list(line.get_ydata()) for line in view.plot_lag().axes[0].get_lines()}
+    assert math.isnan(lines["orders-2"][0]) and lines["orders-2"][1] == 0
+
+
 def test_group_view_of_unknown_group_waits_for_it():
     fake = FakeCluster()
     view = GroupView(fake, "audit")
@@ -547,7 +561,8 @@ def test_step_control_advances_virtual_time_and_refreshes_views():
     control.play.value = 2  # two ticks of the Play widget
     assert fake.clock.now_ms == 9000
     assert leaders_in(cv.html.value)["orders-0"] == 2
-    assert [s[0] for s in gv.samples] == [0, 100, 9000]
+    assert [s[0] for s in gv.samples] == [0, 100, 4550, 9000]  # one sample per step
+    assert "virtual time t = 9\u202f000 ms" in control._repr_html_()
     control.play.value = 0  # rewinding the Play widget does not move time
     assert fake.clock.now_ms == 9000
 
@@ -560,6 +575,8 @@ def test_step_control_needs_the_simulator():
         StepControl(FakeCluster(), step_ms=0)
     with pytest.raises(TypeError, match="refresh"):
         StepControl(FakeCluster()).attach(object())
+    with pytest.raises(ValueError, match="step"):
+        StepControl(FakeCluster()).step(-1)
 
 
 # -- the hand-written snapshots follow the schema every backend validates against -------------------------

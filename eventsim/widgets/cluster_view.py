@@ -157,14 +157,15 @@ class ClusterView(widgets.VBox):
         self.buttons = widgets.HBox()
         self.shutdown = widgets.ToggleButtons(
             options=[("crash", False), ("clean shutdown", True)], value=False,
-            description="Stop =", tooltips=["kill the broker: the controller notices after "
-                                            "broker.session.timeout.ms", "controlled shutdown: leaders "
-                                            "move away before the broker exits"],
-            style={"button_width": "110px"})
-        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
+            tooltips=["kill the broker: the controller notices after broker.session.timeout.ms",
+                      "controlled shutdown: leaders move away before the broker exits"],
+            style={"button_width": "auto"}, layout=widgets.Layout(width="auto"))
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
+                                             layout=widgets.Layout(width="100px"))
         self.refresh_button.on_click(lambda _b: self.refresh())
-        super().__init__(children=[self.html, self.buttons,
-                                   widgets.HBox([self.shutdown, self.refresh_button])])
+        super().__init__(children=[self.html, self.buttons, widgets.HBox(
+            [widgets.Label("Stop means:"), self.shutdown, self.refresh_button],
+            layout=widgets.Layout(align_items="center"))])
         self.refresh()
 
     # -- drawing -----------------------------------------------------------------------------------

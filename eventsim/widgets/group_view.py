@@ -76,15 +76,19 @@ def group_html(group_id, group, time_ms, history):
     members = (f'<table><tr><th>member</th><th>client.id</th><th>assigned</th></tr>{members}</table>'
                if members else '<div class="es-d">no members (nobody is consuming)</div>')
     own = owners(group)
-    lags = [o.get("lag") or 0 for o in group.get("offsets", [])]
-    top = max(lags + [1])
+    by_tp = {(o["topic"], o["partition"]): o for o in group.get("offsets", [])}
+    for tp in own:  # assigned, nothing committed yet: a row that says so
+        by_tp.setdefault(tp, {"topic": tp[0], "partition": tp[1], "committed": None, "high_watermark": None,
+                              "lag": None})
+    top = max([o.get("lag") or 0 for o in by_tp.values()] + [1])
     rows = "".join(
-        f'<tr><td>{esc(tp_name(o["topic"], o["partition"]))}</td>'
-        f'<td>{esc(short_member(own.get((o["topic"], o["partition"]), "unassigned")))}</td>'
-        f'<td>{num(o.get("committed"))}</td><td>{num(o.get("high_watermark"))}</td>'
-        f'<td>{num(o.get("lag"))} <span class="es-bar" style="width:{round(80 * (o.get("lag") or 0) / top)}px">'
+        f'<tr><td>{esc(tp_name(*tp))}</td><td>{esc(short_member(own.get(tp, "unassigned")))}</td>'
+        + (f'<td>{num(o["committed"])}</td>' if o.get("committed") is not None
+           else '<td colspan="2" class="es-d">nothing committed yet</td>')
+        + (f'<td>{num(o.get("high_watermark"))}</td>' if o.get("committed") is not None else "")
+        + f'<td>{num(o.get("lag"))} <span class="es-bar" style="width:{round(80 * (o.get("lag") or 0) / top)}px">'
         f'</span></td></tr>'
-        for o in group.get("offsets", []))
+        for tp, o in sorted(by_tp.items()))
     offsets = (f'<table><tr><th>partition</th><th>owner</th><th>committed</th><th>HW</th><th>lag</th></tr>'
                f'{rows}</table>' if rows else '<div class="es-d">no committed offsets yet</div>')
     hist = "\n".join(history[-10:]) or "(no rebalances seen yet)"
@@ -151,10 +155,11 @@ class GroupView(widgets.VBox):
         ax = fig.add_subplot()
         times = [s[0] for s in self.samples]
         ax.step(times, [s[1] or 0 for s in self.samples], where="post", label="total", linewidth=2)
-        if per_partition:
+        if per_partition:  # a partition without a committed offset has no lag yet: a gap, not 0
             tps = sorted({tp for s in self.samples for tp in s[2]})
             for tp in tps:
-                ax.step(times, [s[2].get(tp) or 0 for s in self.samples], where="post",
+                lags = [s[2].get(tp) for s in self.samples]
+                ax.step(times, [float("nan") if lag is None else lag for lag in lags], where="post",
                         label=tp_name(*tp), linewidth=1, alpha=0.8)
         ax.set_xlabel("time (ms)")
         ax.set_ylabel("lag (records)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..errors import KafkaError, KafkaException
-from .html import num
+from .html import num, page
 from .source import view_source
 
 
@@ -54,10 +54,14 @@ class StepControl(widgets.VBox):
         return view
 
     def step(self, n=1):
-        """Advance the virtual clock by ``n * step_ms`` ms, then refresh every attached view once."""
-        self.source.advance(n * self.step_ms)
-        for view in self.views:
-            view.refresh()
+        """``n`` times: advance the virtual clock by ``step_ms`` ms and refresh every attached view
+        (so a ``GroupView`` records one lag sample per step)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"step(n) needs a whole number of steps >= 0, got {n!r}")
+        for _ in range(n):
+            self.source.advance(self.step_ms)
+            for view in self.views:
+                view.refresh()
         self._show_time()
 
     def _on_tick(self, change):
@@ -67,6 +71,10 @@ class StepControl(widgets.VBox):
 
     def _show_time(self):
         self.time_label.value = f"virtual time t = {num(self.source.now_ms())} ms"
+
+    def _repr_html_(self):
+        return page(f'<div class="es-h">virtual time t = {num(self.source.now_ms())} ms '
+                    f'<span class="es-d">Step / Play advance it by {num(self.step_ms)} ms</span></div>', "step")
 
     def __repr__(self):
         return f"StepControl(step_ms={self.step_ms})"

@@ -91,7 +91,7 @@ def windows_html(windows, title=None, now_ms=None, watermark_ms=None):
     for key in sorted(by_key):
         lanes = "".join('<div class="es-lane">' + "".join(_window_box(key, w, pct, span) for w in lane)
                         + '</div>' for lane in _lanes(by_key[key]))
-        rows.append(f'<tr><td>{esc(key)}</td><td style="width:100%">{lanes}</td></tr>')
+        rows.append(f'<tr><td style="white-space:nowrap">{esc(key)}</td><td style="width:100%">{lanes}</td></tr>')
     table = (f'<table style="width:100%"><tr><td></td><td><div class="es-ax">{axis}</div></td></tr>'
              f'{"".join(rows)}</table>')
     return page(head + table, "windows")
