@@ -140,8 +140,17 @@ class FakeRealHandle:
         self.cluster = None
 
     def snapshot(self):
+        """What eventsim.backends.realsnapshot reports: no clock, no LEOs, no generation."""
         snap = self._sim.snapshot()
-        snap["backend"] = "local"
+        snap.update(backend="local", time_ms=None, controller=None)
+        for t in snap["topics"]:
+            for p in t["partitions"]:
+                p["log_end_offset"] = None
+                p["replica_log_end_offsets"] = [None] * len(p["replicas"])
+                if p["high_watermark"] == p["log_start_offset"]:
+                    p["leader_epoch"] = None  # the epoch of the newest batch: none in an empty partition
+        for g in snap["groups"]:
+            g.update(generation=None, protocol=None)
         return snap
 
     def stop_broker(self, broker_id, clean=False):
@@ -260,6 +269,27 @@ def test_partition_view_without_records_draws_offsets_only():
     html = view.html.value
     assert offset_cells(html) == 5 and "key=" not in html
     assert "\u2026 6 earlier offsets" in html
+
+
+def test_views_draw_a_real_kafka_snapshot_with_unknown_fields():
+    from eventsim.snapshot import validate_snapshot
+    handle = FakeRealHandle()
+    validate_snapshot(handle.snapshot())
+    pv = PartitionView(handle, "orders")
+    html = pv.html.value
+    assert "LEO \u2014" in html and "t=" not in html
+    # orders-1: HW 3, LEO unknown: the log is drawn up to the HW, nothing above it is visible
+    row1 = html.split("orders-1")[1].split("orders-2")[0]
+    assert offset_cells(row1) == 4 and "es-u" not in row1
+    cv = ClusterView(handle)
+    assert "epoch \u2014" in cv.html.value and "controller" not in cv.html.value.split("</div>")[0]
+    cv.stop_broker(1)
+    assert "orders-0: leader 1 \u2192 2, epoch 1" in cv.events  # no clock: no time stamp
+    gv = GroupView(handle, "billing")
+    assert "generation" not in gv.html.value and gv.history == ["group appears: Stable"]
+    gv.refresh()
+    assert [s[0] for s in gv.samples] == [0, 1]  # numbered by refresh
+    assert gv.plot_lag().axes[0].get_xlabel() == "refresh number"
 
 
 def test_partition_view_bad_input():

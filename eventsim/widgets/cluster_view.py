@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .html import esc, num, page, tp_name
+from .html import at, esc, num, page, stamp, tp_name
 from .partition_view import find_topic
 from .source import view_source
 
@@ -72,13 +72,13 @@ def diff_snapshots(before, after, topics=None):
         if p["leader"] != q["leader"]:
             if q["leader"] is None or q["leader"] < 0:
                 lines.append(f"{name}: leader {_leader(p['leader'])} \u2192 none (partition offline), "
-                             f"epoch {q['leader_epoch']}")
+                             f"epoch {num(q['leader_epoch'])}")
             else:
-                lines.append(f"{name}: leader {_leader(p['leader'])} \u2192 {q['leader']}, epoch {q['leader_epoch']}")
+                lines.append(f"{name}: leader {_leader(p['leader'])} \u2192 {q['leader']}, epoch {num(q['leader_epoch'])}")
                 new_leaders.add(key)
         elif p["leader_epoch"] != q["leader_epoch"]:
-            lines.append(f"{name}: leader {_leader(q['leader'])} re-elected, epoch {p['leader_epoch']} "
-                         f"\u2192 {q['leader_epoch']}")
+            lines.append(f"{name}: leader {_leader(q['leader'])} re-elected, epoch {num(p['leader_epoch'])} "
+                         f"\u2192 {num(q['leader_epoch'])}")
         if set(p["isr"]) != set(q["isr"]):
             out = sorted(set(p["isr"]) - set(q["isr"]))
             back = sorted(set(q["isr"]) - set(p["isr"]))
@@ -95,7 +95,7 @@ def replica_role(part, broker_id, alive):
     if offline:
         return "es-offr", "offline" + (" (still named leader)" if part["leader"] == broker_id else "")
     if part["leader"] == broker_id:
-        return "es-lead", f"leader \u00b7 epoch {part['leader_epoch']}"
+        return "es-lead", f"leader \u00b7 epoch {num(part['leader_epoch'])}"
     if part["leader"] is None or part["leader"] < 0:
         return "es-oos", "no leader (partition offline)" + (" \u00b7 ISR" if broker_id in part["isr"] else "")
     if broker_id in part["isr"]:
@@ -128,10 +128,11 @@ def cluster_html(snapshot, topics, new_leaders=(), events=()):
         cols.append(f'<div class="es-b{"" if b["alive"] else " es-off"}" data-broker="{b["id"]}">'
                     f'<div class="es-h">broker {b["id"]} <span class="es-d">{state}{ctrl}</span></div>'
                     f'{"".join(rows) or "<div class=es-d>no replicas</div>"}</div>')
-    head = (f'<div class="es-h">cluster {esc(snapshot["cluster_id"])} <span class="es-d">'
-            f'{esc(snapshot["backend"])} \u00b7 t={num(snapshot["time_ms"])} ms \u00b7 '
-            f'controller {_leader(snapshot.get("controller"))} \u00b7 topics: {esc(", ".join(topics) or "none")}'
-            f'</span></div>')
+    meta = " \u00b7 ".join(filter(None, [
+        esc(snapshot["backend"]), at(snapshot["time_ms"]),
+        f'controller {_leader(snapshot.get("controller"))}' if snapshot.get("controller") is not None else "",
+        f'topics: {esc(", ".join(topics) or "none")}']))
+    head = f'<div class="es-h">cluster {esc(snapshot["cluster_id"])} <span class="es-d">{meta}</span></div>'
     log = "\n".join(events[-MAX_LOG_LINES:]) or "(no changes yet)"
     return page(head + f'<div class="es-cols">{"".join(cols)}</div>'
                 + f'<div class="es-h">event log</div><div class="es-log">{esc(log)}</div>', "cluster")
@@ -188,7 +189,7 @@ class ClusterView(widgets.VBox):
         return cluster_html(self.snapshot, topics, self.new_leaders, self.events)
 
     def _log(self, snap, lines):
-        self.events.extend(f"t={num(snap['time_ms'])} ms  {line}" for line in lines)
+        self.events.extend(stamp(snap["time_ms"]) + line for line in lines)
 
     def _sync_buttons(self):
         brokers = self.snapshot["brokers"]

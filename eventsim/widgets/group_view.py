@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .html import esc, num, page, tp_name
+from .html import at, esc, num, page, stamp, tp_name
 from .source import view_source
 
 
@@ -42,7 +42,8 @@ def diff_groups(before, after):
     if before is None and after is None:
         return lines
     if before is None:
-        return [f"group appears: {after['state']}, generation {after['generation']}"]
+        gen = f", generation {after['generation']}" if after.get("generation") is not None else ""
+        return [f"group appears: {after['state']}{gen}"]
     if after is None:
         return ["group is gone (no members, no committed offsets)"]
     if before["generation"] != after["generation"]:
@@ -62,12 +63,14 @@ def diff_groups(before, after):
 
 def group_html(group_id, group, time_ms, history):
     if group is None:
-        body = (f'<div class="es-h">group {esc(group_id)} <span class="es-d">t={num(time_ms)} ms</span></div>'
+        body = (f'<div class="es-h">group {esc(group_id)} <span class="es-d">{at(time_ms)}</span></div>'
                 '<div class="es-d">no members and no committed offsets yet</div>')
         return page(body, "group")
-    head = (f'<div class="es-h">group {esc(group_id)} <span class="es-d">{esc(group["state"])} \u00b7 '
-            f'{esc(group.get("protocol") or "no protocol")} \u00b7 generation {group["generation"]} \u00b7 '
-            f't={num(time_ms)} ms \u00b7 total lag {num(group.get("total_lag"))}</span></div>')
+    meta = " \u00b7 ".join(filter(None, [
+        esc(group["state"]), esc(group.get("protocol") or "no protocol"),
+        f'generation {num(group["generation"])}' if group.get("generation") is not None else "",
+        at(time_ms), f'total lag {num(group.get("total_lag"))}']))
+    head = f'<div class="es-h">group {esc(group_id)} <span class="es-d">{meta}</span></div>'
     members = "".join(
         f'<tr><td title="{esc(m["member_id"])}">{esc(short_member(m["member_id"]))}</td>'
         f'<td>{esc(m.get("client_id"))}</td>'
@@ -124,13 +127,15 @@ class GroupView(widgets.VBox):
         snap = self.source.snapshot()
         group = find_group(snap, self.group_id)
         if self._seen or group is not None:
-            self.history += [f"t={num(snap['time_ms'])} ms  {line}" for line in diff_groups(self.group, group)]
+            self.history += [stamp(snap["time_ms"]) + line for line in diff_groups(self.group, group)]
         self._seen = self._seen or group is not None
         self.group, self.time_ms = group, snap["time_ms"]
         if group is not None:
             per = {(o["topic"], o["partition"]): o.get("lag") for o in group.get("offsets", [])}
-            sample = (snap["time_ms"], group.get("total_lag"), per)
-            if self.samples and self.samples[-1][0] == sample[0]:
+            # real Kafka has no virtual clock: there the samples are numbered by refresh instead
+            when = snap["time_ms"] if snap["time_ms"] is not None else len(self.samples)
+            sample = (when, group.get("total_lag"), per)
+            if snap["time_ms"] is not None and self.samples and self.samples[-1][0] == when:
                 self.samples[-1] = sample  # one sample per instant: a refresh at the same time replaces it
             else:
                 self.samples.append(sample)
@@ -161,7 +166,7 @@ class GroupView(widgets.VBox):
                 lags = [s[2].get(tp) for s in self.samples]
                 ax.step(times, [float("nan") if lag is None else lag for lag in lags], where="post",
                         label=tp_name(*tp), linewidth=1, alpha=0.8)
-        ax.set_xlabel("time (ms)")
+        ax.set_xlabel("time (ms)" if self.time_ms is not None else "refresh number")
         ax.set_ylabel("lag (records)")
         ax.set_title(f"consumer lag of group {self.group_id}")
         if self.samples:

@@ -60,6 +60,16 @@ def num(n):
     return f"{int(n):,}".replace(",", "\u202f")
 
 
+def at(time_ms):
+    """``t=1 200 ms`` (virtual time on the simulator); empty where the backend has no such clock."""
+    return "" if time_ms is None else f"t={num(time_ms)} ms"
+
+
+def stamp(time_ms):
+    """Prefix of an event-log line: ``t=1 200 ms  `` or nothing."""
+    return "" if time_ms is None else at(time_ms) + "  "
+
+
 def page(body, kind):
     """Wrap a view's markup in the shared style sheet and the ``es`` root element."""
     return f'{STYLE}<div class="es es-{kind}">{body}</div>'

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..errors import KafkaError, KafkaException
-from .html import esc, num, page, tp_name
+from .html import at, esc, num, page, tp_name
 from .source import view_source
 
 DEFAULT_MAX_CELLS = 40
@@ -71,48 +71,62 @@ def window_offsets(part, max_cells):
     records = part.get("records")
     if records is not None:
         return [r["offset"] for r in records[-max_cells:]] if max_cells else []
-    start, end = part["log_start_offset"], part["log_end_offset"]
-    return list(range(max(start, end - max_cells), end))
+    end = _end(part)
+    if end is None:
+        return []
+    start = part["log_start_offset"] if part["log_start_offset"] is not None else end - max_cells
+    return list(range(max(start, end - max_cells, 0), end))
+
+
+def _end(part):
+    """Where the drawn log ends: the log-end offset, or the high watermark where the LEO is unknown
+    (real Kafka does not tell clients the leader's LEO; records above the HW are invisible to them)."""
+    return part["log_end_offset"] if part["log_end_offset"] is not None else part["high_watermark"]
 
 
 def partition_html(topic, part, markers, max_cells):
     """One partition's log row: the "earlier offsets" label, offset cells, the "next" cell, markers."""
-    start, hw, leo = part["log_start_offset"], part["high_watermark"], part["log_end_offset"]
+    hw, leo, end = part["high_watermark"], part["log_end_offset"], _end(part)
+    head = (f'<div class="es-h">{esc(tp_name(topic, part["partition"]))} <span class="es-d">'
+            f'leader {part["leader"] if part["leader"] is not None and part["leader"] >= 0 else "none (offline)"}'
+            f' \u00b7 log-start {num(part["log_start_offset"])} \u00b7 HW {num(hw)} \u00b7 LEO {num(leo)}'
+            f'</span></div>')
+    if end is None:
+        return head + '<div class="es-d">offsets unknown (no leader answered)</div>'
     offsets = window_offsets(part, max_cells)
     by_offset = {r["offset"]: r for r in (part.get("records") or [])}
-    first = offsets[0] if offsets else leo
-    at = {}
-    for label, kind, off in ([("log-start", "ls", start), ("HW", "hw", hw), ("LEO", "leo", leo)]
-                             + [(label, "g", off) for label, off in markers]):
-        at.setdefault(off, []).append((label, kind))
+    first = offsets[0] if offsets else end
+    start = part["log_start_offset"] if part["log_start_offset"] is not None else first
+    hw = end if hw is None else hw
+    marks_at = {}
+    for label, kind, off in ([("log-start", "ls", part["log_start_offset"]), ("HW", "hw", part["high_watermark"]),
+                              ("LEO", "leo", leo)] + [(label, "g", off) for label, off in markers]):
+        if off is not None:
+            marks_at.setdefault(off, []).append((label, kind))
     cells = []
     earlier = first - start
-    before = sorted((off, lab, kind) for off, labs in at.items() if off < first for lab, kind in labs)
+    before = sorted((off, lab, kind) for off, labs in marks_at.items() if off < first for lab, kind in labs)
     if earlier > 0 or before:
         tags = "".join(f'<span class="es-m es-{kind}">{esc(lab)} {num(off)}</span>'
                        for off, lab, kind in before)
         label = f"\u2026 {num(earlier)} earlier offsets" if earlier > 0 else "before the log"
         cells.append(f'<div class="es-c es-gap">{label}{tags}</div>')
     drawn = set(offsets)
-    loose = [o for o in at if first <= o < leo and o not in drawn]  # markers on offsets compacted away
-    for off in sorted(drawn.union(loose)) + [leo]:
-        tags = "".join(f'<span class="es-m es-{kind}">{esc(lab)}</span>' for lab, kind in at.get(off, []))
-        if off not in drawn and off != leo:
+    loose = [o for o in marks_at if first <= o < end and o not in drawn]  # markers on offsets compacted away
+    for off in sorted(drawn.union(loose)) + [end]:
+        tags = "".join(f'<span class="es-m es-{kind}">{esc(lab)}</span>' for lab, kind in marks_at.get(off, []))
+        if off not in drawn and off != end:
             cells.append(f'<div class="es-c es-gap" title="offset {off}: no record here">{num(off)}{tags}</div>')
             continue
-        cls = "es-n" if off == leo else ("es-u" if off >= hw else "")
-        text = "next" if off == leo else num(off)
-        title = "next offset to be written (log-end offset)" if off == leo else (
+        cls = "es-n" if off == end else ("es-u" if off >= hw else "")
+        text = "next" if off == end else num(off)
+        title = "next offset to be written (log-end offset)" if off == end else (
             _record_title(off, by_offset.get(off))
             + ("" if off < hw else "\nabove the high watermark: not yet committed"))
         cells.append(f'<div class="es-c"><span class="es-o {cls}" title="{esc(title)}">{text}</span>{tags}</div>')
-    beyond = [(lab, kind, off) for off, labs in sorted(at.items()) if off > leo for lab, kind in labs]
+    beyond = [(lab, kind, off) for off, labs in sorted(marks_at.items()) if off > end for lab, kind in labs]
     for lab, kind, off in beyond:
         cells.append(f'<div class="es-c es-gap"><span class="es-m es-{kind}">{esc(lab)} {num(off)}</span></div>')
-    leader = part["leader"] if part["leader"] >= 0 else "none (offline)"
-    head = (f'<div class="es-h">{esc(tp_name(topic, part["partition"]))} '
-            f'<span class="es-d">leader {leader} \u00b7 log-start {num(start)} \u00b7 HW {num(hw)} '
-            f'\u00b7 LEO {num(leo)}</span></div>')
     return head + f'<div class="es-row">{"".join(cells)}</div>'
 
 
@@ -162,9 +176,9 @@ class PartitionView(widgets.VBox):
                 continue
             marks = group_markers(self.snapshot, self.topic, part["partition"], self.groups)
             rows.append(partition_html(self.topic, part, marks, self.max_cells))
-        head = (f'<div class="es-h">topic {esc(self.topic)} '
-                f'<span class="es-d">t={num(self.snapshot["time_ms"])} ms \u00b7 dashed = above the high '
-                f'watermark (not yet committed) \u00b7 hover a cell for key/value</span></div>')
+        meta = " \u00b7 ".join(filter(None, [at(self.snapshot["time_ms"]), "dashed = above the high watermark "
+                                            "(not yet committed)", "hover a cell for key/value"]))
+        head = f'<div class="es-h">topic {esc(self.topic)} <span class="es-d">{meta}</span></div>'
         return page(head + "".join(rows), "partitions")
 
     def __repr__(self):
