@@ -519,6 +519,8 @@ def test_window_view_draws_keys_lanes_and_labels():
     assert html.count('class="es-lane"') == 3  # alice's hopping windows overlap: two lanes
     assert "stream time 95\u202f000 ms" in html and "\u25bc watermark" in html
     assert html.index(">alice<") < html.index(">bob<")
+    view.update([dict(WINDOWS[2], value=None, late_records=1)])
+    assert "no value \u00b7 open \u00b7 1 late" in view.html.value
     view.update([])
     assert "no windows yet" in view.html.value
 

@@ -5,7 +5,7 @@ Input is a plain list of dicts, one per window and key, so any stream processor 
     {"key": "alice",            # the record key the window aggregates (str, or anything printable)
      "start_ms": 0,             # window start, inclusive (event time, ms)
      "end_ms": 60_000,          # window end, exclusive
-     "value": 3,                # the aggregate; or "count": 3 (one of the two is required)
+     "value": 3,                # the aggregate (None: only late records so far); or "count": 3
      "state": "open",           # "open" (still accepting records) or "closed" (past end + grace)
      "late_records": 0}         # records that arrived after the window closed and were dropped
 
@@ -107,7 +107,9 @@ def _window_box(key, w, pct, span):
 
 
 def _agg(w):
-    return f"value {w['value']}" if "value" in w else f"count {w['count']}"
+    if "value" in w:  # None: the window only received late records
+        return "no value" if w["value"] is None else f"value {w['value']}"
+    return f"count {w['count']}"
 
 
 class WindowView(widgets.VBox):
