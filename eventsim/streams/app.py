@@ -241,10 +241,14 @@ class StreamsApp(StreamsRunner):
             raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, reason=(
                 f"source topic(s) {missing} of application {self.application_id!r} do not exist: create them "
                 f"first (Kafka Streams: MissingSourceTopicException)")))
-        wanted = {}
-        for sub in self.topology.subtopologies:       # in order: a repartition topic is sized before it is read
-            inputs = [existing.get(t) or wanted.get(t) for t in sub.topic_names(self.application_id)]
-            n = max(i for i in inputs if i)
+        wanted, pending = {}, list(self.topology.subtopologies)
+        while pending:                 # a repartition topic is sized (like its writer's input) before it is read
+            sub = next((s for s in pending if all(t in existing or t in wanted
+                                                  for t in s.topic_names(self.application_id))), None)
+            if sub is None:
+                raise RuntimeError(f"cannot size the internal topics of sub-topologies {[s.id for s in pending]}")
+            pending.remove(sub)
+            n = max((existing.get(t) or wanted[t]) for t in sub.topic_names(self.application_id))
             for node in sub.nodes:
                 topic = getattr(node, "topic", None)
                 if node.kind == "SINK" and not isinstance(topic, str):
@@ -496,7 +500,7 @@ class StreamsApp(StreamsRunner):
         """Caught up: assigned, every assigned partition reported end-of-partition, nothing buffered."""
         return bool(self._assigned) and all(self._at_end.get(tp, False) for tp in self._assigned)
 
-    def run(self, max_records=None, timeout=30.0, until_idle=True):
+    def run(self, max_records=None, timeout=120.0, until_idle=True):
         """Step until ``max_records`` records were processed, ``timeout`` seconds of processing time passed
         (virtual seconds on the simulator), or (``until_idle``) every input partition has been read to its end.
         Returns the number of records processed."""

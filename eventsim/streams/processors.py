@@ -191,7 +191,8 @@ class GlobalTableJoin(Node):
 
     def process(self, ctx, record):
         lookup = self.key_selector(record.key, record.value) if self.key_selector else record.key
-        other = ctx.global_store(self.store_name).get(lookup) if lookup is not None else None
+        hit = ctx.global_store(self.store_name).get(lookup) if lookup is not None else None
+        other = None if hit is None else hit[0]
         if other is None and not self.left:
             return
         self.forward(ctx, record.with_kv(record.key, self.joiner(record.value, other)))

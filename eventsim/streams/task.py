@@ -129,12 +129,13 @@ class StreamsRunner:
         """The largest event time the store has seen over the local tasks (``-1``: none yet)."""
         return max([s.stream_time for s in self._stores(name)] + [-1])
 
-    def windows_snapshot(self, name):
+    def windows_snapshot(self, name, value_fn=None):
         """The windows of a windowed store in the structure ``eventsim.widgets.WindowView`` draws:
 
         ``[{"key", "start_ms", "end_ms", "count" or "value", "state": "open"|"closed", "late_records"}]``.
         ``count()`` gives ``"count"``, other aggregations ``"value"`` (``None`` for a window that only
-        received late records). Session windows ``[start, end]`` are shown as ``[start, end + 1)``.
+        received late records); ``value_fn(aggregate)`` can make an aggregate shorter to show. Session
+        windows ``[start, end]`` are shown as ``[start, end + 1)``.
         """
         spec = self.topology.stores.get(name)
         if spec is None or spec.kind not in ("window", "session"):
@@ -145,12 +146,14 @@ class StreamsRunner:
             for key, window, value, late in store.windows():
                 end = window.end_ms + 1 if spec.kind == "session" else window.end_ms
                 closed = spec.windows.is_closed(window, store.stream_time)
+                if value_fn is not None and value is not None:
+                    value = value_fn(value)
                 out.append({"key": _key_text(key), "start_ms": window.start_ms, "end_ms": end,
                             field: value if value is not None or field == "value" else 0,
                             "state": "closed" if closed else "open", "late_records": late})
         return sorted(out, key=lambda w: (str(w["key"]), w["start_ms"], w["end_ms"]))
 
-    def window_view(self, name, title=None):
+    def window_view(self, name, title=None, value_fn=None):
         """A ``WindowView`` of the store: stream time as ``now_ms``, ``stream time - grace`` as watermark
         (windows ending at or before it are closed)."""
         from ..widgets import WindowView
@@ -158,7 +161,7 @@ class StreamsRunner:
         now = self.stream_time(name)
         now = None if now < 0 else now
         mark = None if now is None else now - spec.windows.grace_ms
-        return WindowView(self.windows_snapshot(name), title=title or name, now_ms=now, watermark_ms=mark)
+        return WindowView(self.windows_snapshot(name, value_fn), title=title or name, now_ms=now, watermark_ms=mark)
 
 
 class TopologyTestDriver(StreamsRunner):

@@ -387,13 +387,13 @@ class KTable:
         """The table's current ``(key, value)`` pairs as the (latest) runner holds them."""
         return self._runner(runner).store_items(self.store_name)
 
-    def windows_snapshot(self, runner=None):
+    def windows_snapshot(self, runner=None, value_fn=None):
         """The windows in ``eventsim.widgets.WindowView``'s input structure (see ``StreamsRunner``)."""
-        return self._runner(runner).windows_snapshot(self.store_name)
+        return self._runner(runner).windows_snapshot(self.store_name, value_fn)
 
-    def window_view(self, runner=None, title=None):
+    def window_view(self, runner=None, title=None, value_fn=None):
         """A ``WindowView`` widget of this windowed table (stream time as ``now``, close time as watermark)."""
-        return self._runner(runner).window_view(self.store_name, title=title)
+        return self._runner(runner).window_view(self.store_name, title=title, value_fn=value_fn)
 
 
 class GlobalKTable:
@@ -462,9 +462,7 @@ class Topology:
         for n in self.nodes:
             groups.setdefault(find(n.name), []).append(n)
         out = []
-        for i, root in enumerate(sorted(groups, key=lambda r: self.nodes.index(next(n for n in self.nodes
-                                                                                     if n.name == r)))):
-            nodes = groups[root]
+        for i, nodes in enumerate(sorted(groups.values(), key=lambda ns: self.nodes.index(ns[0]))):
             names = {n.name for n in nodes}
             out.append(SubTopology(i, nodes, [t for t, s in self.sources.items() if s.name in names],
                                    sorted({s for n in nodes for s in n.stores if s in self.stores})))
