@@ -38,7 +38,7 @@ class Windowed:
     window: Window
 
     def __repr__(self):
-        return f"Windowed({self.key!r}, [{self.window.start_ms}, {self.window.end_ms}))"
+        return f"Windowed({self.key!r}, start_ms={self.window.start_ms}, end_ms={self.window.end_ms})"
 
 
 def _ms(name, value, minimum):
