@@ -48,8 +48,9 @@ AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
 
 #: The configuration keys StreamsApp itself understands (Kafka Streams' names). Keys starting with
-#: ``producer.``, ``consumer.`` or ``admin.`` go (without the prefix) to that client only; any other key
-#: goes to every client (so ``bootstrap.servers`` and e.g. ``client.id`` reach all three).
+#: ``producer.``, ``consumer.`` or ``admin.`` go (without the prefix) to that client only; keys starting with
+#: ``topic.`` are topic configs for the internal topics it creates (e.g. ``topic.segment.ms``), as in Kafka
+#: Streams; any other key goes to every client (so ``bootstrap.servers`` and ``client.id`` reach all three).
 STREAMS_DEFAULTS = {
     "application.id": None,
     "processing.guarantee": AT_LEAST_ONCE,
@@ -107,10 +108,11 @@ def _conf_error(text):
 
 
 def split_conf(conf):
-    """``(streams settings, producer conf, consumer conf)`` from one StreamsApp configuration dict."""
+    """``(streams settings, producer conf, consumer conf)`` from one StreamsApp configuration dict
+    (``settings["topic"]`` holds the ``topic.*`` configs for internal topics)."""
     if not isinstance(conf, dict):
         raise TypeError(f"conf must be a dict, got {type(conf).__name__}")
-    settings = dict(STREAMS_DEFAULTS)
+    settings = dict(STREAMS_DEFAULTS, topic={})
     common, prod, cons = {}, {}, {}
     for key, value in conf.items():
         if not isinstance(key, str):
@@ -121,6 +123,8 @@ def split_conf(conf):
             prod[key[len("producer."):]] = value
         elif key.startswith("consumer."):
             cons[key[len("consumer."):]] = value
+        elif key.startswith("topic."):
+            settings["topic"][key[len("topic."):]] = str(value)
         elif key.startswith("admin."):
             pass
         else:
@@ -263,8 +267,8 @@ class StreamsApp(StreamsRunner):
                     raise KafkaException(KafkaError(KafkaError.INVALID_PARTITIONS, reason=(
                         f"internal topic {name} has {existing[name]} partition(s), the application needs {n}")))
                 continue
-            new.append(self.clients.new_topic(name, n, int(self.settings["replication.factor"]),
-                                              {"cleanup.policy": "compact" if compact else "delete"}))
+            config = dict(self.settings["topic"], **{"cleanup.policy": "compact" if compact else "delete"})
+            new.append(self.clients.new_topic(name, n, int(self.settings["replication.factor"]), config))
         if new:
             for name, future in self.clients.admin.create_topics(new).items():
                 try:
@@ -359,8 +363,9 @@ class StreamsApp(StreamsRunner):
         self.state = "RUNNING"
 
     def _on_revoke(self, consumer, partitions):
-        """Partitions move away: forget their tasks (a later owner restores them from the changelog)."""
-        if self.state == "DEAD":
+        """Partitions move away: forget their tasks (a later owner restores them from the changelog).
+        On ``close()`` the tasks are kept, so their stores can still be read."""
+        if self.state in ("DEAD", "PENDING_SHUTDOWN"):
             return
         gone = {(tp.topic, tp.partition) for tp in partitions}
         self._assigned -= gone
@@ -434,6 +439,8 @@ class StreamsApp(StreamsRunner):
             max_records, self.settings["max.poll.records"]))
         self._refresh_global_tables()
         batch = self._poll_batch(limit)
+        for topic, partition in sorted(self._assigned):     # new assignment: restore before processing
+            self._task(topic, partition)
         if not batch:
             return 0
         try:
@@ -522,6 +529,7 @@ class StreamsApp(StreamsRunner):
         """Commit what was processed, leave the group, close the clients (state ``NOT_RUNNING``)."""
         if self.state in ("DEAD", "NOT_RUNNING"):
             return
+        self.state = "PENDING_SHUTDOWN"
         if self.producer is not None:
             self.producer.flush()
         for c in (self.consumer, self._restorer, self._global_consumer):
