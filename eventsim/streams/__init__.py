@@ -26,17 +26,19 @@ stream-table joins against a global table; ``at_least_once`` and ``exactly_once_
 
 What it does NOT do, compared with Kafka Streams and ksqlDB: it runs one thread per instance and polls
 only when you call ``step()``/``run()``; state lives in memory (no RocksDB, no state directory, so every new
-instance restores from the changelogs) and windowed stores never expire old windows; there are no standby
-replicas, no interactive queries across instances (only this instance's stores, through ``store_items()``
-and ``windows_snapshot()``), no record caches (every update of a table is forwarded and logged), no
-``suppress()``, no punctuation or wall-clock-triggered output, no Processor API, no stream-stream or
-table-table joins, no joins with a co-partitioned ``KTable`` (only ``GlobalKTable``), no ``KTable`` operators
-besides ``to_stream()``, no foreign-key joins, no ``merge``, no timestamp synchronisation across a task's
-input partitions (records are processed in the order the consumer returns them), no purging of repartition
-topics, no ``commit.interval.ms`` (it commits after every step), no ``max.task.idle.ms``, no exception
-handlers (a failing function stops the app in state ``ERROR``), and no SQL. Under ``exactly_once_v2`` the
-``transactional.id`` is ``<application.id>-0``, so two live instances of one application fence each other
-(Kafka uses one id per thread and relies on the group generation).
+instance restores its tasks from the changelogs when they are assigned) and windowed stores never expire
+old windows; there are no standby replicas, no interactive queries across instances (only this instance's
+stores, through ``store_items()`` and ``windows_snapshot()``), no record caches (every update of a table is
+forwarded and logged), no ``suppress()``, no punctuation or wall-clock-triggered output, no Processor API,
+no stream-stream or table-table joins, no joins with a co-partitioned ``KTable`` (only ``GlobalKTable``),
+no ``KTable`` operators besides ``to_stream()``, no foreign-key joins, no ``merge``, no timestamp
+synchronisation across a task's input partitions (records are processed in the order the consumer
+returns them), no purging of repartition topics, no ``commit.interval.ms`` (it commits after every step),
+no ``max.task.idle.ms``, no exception handlers (a failing function stops the app in state ``ERROR``),
+stream time is not stored in commit metadata (a restored windowed store recovers it from its changelog),
+and no SQL. Under ``exactly_once_v2`` the ``transactional.id`` is ``<application.id>-0``, so two live
+instances of one application fence each other (Kafka uses one id per thread and relies on the group
+generation); under ``at_least_once`` several instances share the partitions through the consumer group.
 """
 from . import serdes
 from .app import AT_LEAST_ONCE, EXACTLY_ONCE_V2, Clients, SimulatedCrash, StreamsApp

@@ -61,6 +61,27 @@ STREAMS_DEFAULTS = {
 }
 
 
+def _kafka_exceptions():
+    """``KafkaException`` of eventsim and, when installed, of confluent-kafka (real clients raise that one)."""
+    try:
+        from confluent_kafka import KafkaException as RealKafkaException
+    except ImportError:                      # pragma: no cover - confluent-kafka is a dependency
+        return (KafkaException,)
+    return (KafkaException, RealKafkaException)
+
+
+KAFKA_EXCEPTIONS = _kafka_exceptions()
+
+
+def topic_partition(client, topic, partition, offset=None):
+    """A ``TopicPartition`` of the client's own library (confluent-kafka's C type refuses eventsim's)."""
+    if type(client).__module__.startswith("eventsim"):
+        cls = TopicPartition
+    else:
+        from confluent_kafka import TopicPartition as cls
+    return cls(topic, partition) if offset is None else cls(topic, partition, offset)
+
+
 class SimulatedCrash(RuntimeError):
     """Raised by ``step()``/``run()`` when ``crash_after(n)`` fires: the instance is gone, as after kill -9."""
 
@@ -273,7 +294,7 @@ class StreamsApp(StreamsRunner):
             for name, future in self.clients.admin.create_topics(new).items():
                 try:
                     future.result()
-                except KafkaException as exc:
+                except KAFKA_EXCEPTIONS as exc:
                     if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                         raise
         self._partitions = dict(existing, **wanted)
@@ -289,12 +310,12 @@ class StreamsApp(StreamsRunner):
         """Read ``[(topic, partition)]`` from the beginning to the end (EOF), calling ``apply(msg)``."""
         todo = set()
         for t, p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(t, p), timeout=10)
+            low, high = consumer.get_watermark_offsets(topic_partition(consumer, t, p), timeout=10)
             if high > low:
                 todo.add((t, p))
         if not todo:
             return 0
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in sorted(todo)])
+        consumer.assign([topic_partition(consumer, t, p, OFFSET_BEGINNING) for t, p in sorted(todo)])
         start, count = self.processing_time_ms(), 0
         while todo:
             if self.processing_time_ms() - start > self.settings["restore.timeout.ms"]:
@@ -321,7 +342,8 @@ class StreamsApp(StreamsRunner):
         for topic, _ in self.topology.global_tables.values():
             parts += [(topic, p) for p in range(self._partitions[topic])]
         self._read_to_end(self._global_consumer, parts, self._apply_global)
-        self._global_consumer.assign([TopicPartition(t, p, self._global_next.get((t, p), OFFSET_BEGINNING))
+        self._global_consumer.assign([topic_partition(self._global_consumer, t, p,
+                                                      self._global_next.get((t, p), OFFSET_BEGINNING))
                                       for t, p in parts])
 
     def _apply_global(self, msg):
@@ -464,8 +486,8 @@ class StreamsApp(StreamsRunner):
         return len(batch)
 
     def _commit(self, partitions):
-        positions = [tp for tp in self.consumer.position([TopicPartition(t, p) for t, p in sorted(partitions)])
-                     if tp.offset >= 0]
+        positions = [tp for tp in self.consumer.position([topic_partition(self.consumer, t, p)
+                                                          for t, p in sorted(partitions)]) if tp.offset >= 0]
         if self.eos:
             self.producer.send_offsets_to_transaction(positions, self.consumer.consumer_group_metadata())
             self.producer.commit_transaction()
@@ -485,7 +507,7 @@ class StreamsApp(StreamsRunner):
         if self._in_txn:
             try:
                 self.producer.abort_transaction()
-            except KafkaException:
+            except KAFKA_EXCEPTIONS:
                 pass
             self._in_txn = False
 

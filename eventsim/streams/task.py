@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import collections
 
-from . import serdes as _serdes
 from .processors import Record, RecordContext
-from .stores import StoreSpec
 from .topology import StreamBuilder, Topology, resolve
 
 
@@ -253,4 +251,4 @@ class TopologyTestDriver(StreamsRunner):
         raise KeyError(f"no task on partition {partition} has store {name!r} yet")
 
 
-__all__ = ["Task", "StreamsRunner", "TopologyTestDriver", "StoreSpec", "_serdes"]
+__all__ = ["Task", "StreamsRunner", "TopologyTestDriver"]
