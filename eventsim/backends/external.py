@@ -332,8 +332,10 @@ class NamespacedAdmin(_Wrapper):
 
     def create_topics(self, new_topics, **kwargs):
         from confluent_kafka.admin import NewTopic
-        copies = [NewTopic(self._ns.add(t.topic), t.num_partitions, t.replication_factor,
-                           replica_assignment=t.replica_assignment, config=t.config) for t in new_topics]
+        def copy_of(t):
+            extra = {k: v for k, v in (("replica_assignment", t.replica_assignment), ("config", t.config)) if v}
+            return NewTopic(self._ns.add(t.topic), t.num_partitions, t.replication_factor, **extra)
+        copies = [copy_of(t) for t in new_topics]
         return self._keys(self.raw.create_topics(copies, **kwargs))
 
     def delete_topics(self, topics, **kwargs):
@@ -471,7 +473,7 @@ class ExternalKafka(Backend):
     def snapshot(self, records=False, max_records=20, include_internal=False):
         """This namespace's topics and groups (names without the prefix); see ``realsnapshot``."""
         from . import realsnapshot
-        return realsnapshot.snapshot(self.admin_client(), backend=self.backend, client_conf=self.client_conf(),
+        return realsnapshot.snapshot(realsnapshot.fresh_admin(self.client_conf()), backend=self.backend, client_conf=self.client_conf(),
                                      records=records, max_records=max_records,
                                      include_internal=include_internal, namespace=self.namespace.prefix)
 

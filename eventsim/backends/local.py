@@ -431,7 +431,7 @@ class LocalKafka(Backend):
         """The snapshot dict (docs/architecture.md), built with the AdminClient; see ``realsnapshot``."""
         from . import realsnapshot
         known = [(i, "127.0.0.1", self.ports[i][0]) for i in sorted(self.ports)]
-        return realsnapshot.snapshot(self.admin_client(), backend=self.backend, client_conf=self.client_conf(),
+        return realsnapshot.snapshot(realsnapshot.fresh_admin(self.client_conf()), backend=self.backend, client_conf=self.client_conf(),
                                      known_brokers=known, controller=self.active_controller(),
                                      records=records, max_records=max_records,
                                      include_internal=include_internal)
@@ -455,6 +455,7 @@ class LocalKafka(Backend):
         gone, in the window where clients still try the old leader.
         """
         self._check_node(broker_id, alive=True)
+        groups = self._group_ids(self.admin_client()) if wait else set()
         if not self._procs.kill(broker_id, signal.SIGTERM if clean else signal.SIGKILL, wait=timeout):
             self._procs.kill(broker_id, signal.SIGKILL)
         if not wait or not self.alive_brokers():
@@ -464,6 +465,24 @@ class LocalKafka(Backend):
             return broker_id not in md.brokers and not any(
                 pm.leader == broker_id for tm in md.topics.values() for pm in tm.partitions.values())
         self._wait_until(moved, timeout, "leadership to move off broker %d" % broker_id)
+        self._wait_for_groups(groups, timeout)
+
+    @staticmethod
+    def _group_ids(admin):
+        try:
+            listing = admin.list_consumer_groups(request_timeout=10).result(timeout=10)
+        except Exception:  # noqa: BLE001 - only used to know when the coordinators have settled
+            return set()
+        return {g.group_id for g in listing.valid}
+
+    def _wait_for_groups(self, groups, timeout):
+        """After a failover the new group coordinators load their groups from ``__consumer_offsets``; until
+        then ``ListGroups`` leaves them out. Wait (bounded) until every group known before is listed again."""
+        from .realsnapshot import fresh_admin
+        admin = fresh_admin(self.client_conf()) if groups else None   # current metadata, see fresh_admin
+        deadline = time.monotonic() + timeout
+        while groups and not groups <= self._group_ids(admin) and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def start_broker(self, broker_id, wait=True, timeout=90.0):
         """Restart a stopped broker on its data; with ``wait=True`` return once it is registered again and

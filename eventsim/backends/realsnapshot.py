@@ -6,7 +6,8 @@ request a client is allowed to make:
 
 * ``Metadata`` (``list_topics``): brokers, topics, each partition's leader, replicas and ISR.
 * ``ListOffsets`` (``list_offsets``): log start offset (earliest), high watermark (latest,
-  read_uncommitted), last stable offset (latest, read_committed), and the leader epoch the broker reports.
+  read_uncommitted), last stable offset (latest, read_committed), and the leader epoch the broker reports
+  with the latest offset (the epoch of the newest record batch: ``None`` while a partition is empty).
 * ``DescribeConfigs``: the topic configs the course talks about
   (:data:`eventsim.snapshot.SNAPSHOT_TOPIC_CONFIGS`).
 * ``ListGroups`` / ``DescribeGroups`` / ``OffsetFetch``: consumer groups, members, committed offsets, lag.
@@ -42,15 +43,66 @@ def is_internal(topic):
     return topic.startswith("__")
 
 
+def fresh_admin(client_conf):
+    """A new AdminClient for one snapshot.
+
+    A new client starts from current metadata: one kept across a broker crash may still route group
+    requests to the dead coordinator, and librdkafka 2.16 can abort the process
+    (``rd_kafka_enq_once_del_source_return``) when such a request is retried while it times out.
+    """
+    from confluent_kafka.admin import AdminClient
+    conf = dict(client_conf)
+    conf.update({"log_level": 0, "socket.connection.setup.timeout.ms": 5000})
+    return AdminClient(conf)
+
+
 def _results(futures, timeout):
-    """Wait for a dict of admin futures; a failed one maps to ``None`` (e.g. an offline partition)."""
-    out = {}
+    """Wait for a dict of admin futures: ``{key: result}``, and ``{key: exception}`` for the failed ones."""
+    out, failed = {}, {}
     for key, future in futures.items():
         try:
             out[key] = future.result(timeout=timeout)
-        except Exception:  # noqa: BLE001 - one offline partition must not hide the rest of the cluster
-            out[key] = None
-    return out
+        except Exception as exc:  # noqa: BLE001 - one offline partition must not hide the rest of the cluster
+            failed[key] = exc
+    return out, failed
+
+
+def _retriable(exc):
+    err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+    return isinstance(err, KafkaError) and (err.retriable() or err.code() in RETRY_CODES)
+
+
+#: Errors a cluster answers for a moment after a leader or coordinator moved: worth asking again.
+RETRY_CODES = frozenset({
+    KafkaError.LEADER_NOT_AVAILABLE, KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.OFFSET_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.NOT_COORDINATOR,
+    KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+})
+
+#: How long a snapshot keeps asking again while the cluster settles after a failover (seconds).
+SETTLE_SECONDS = 5.0
+
+
+def _with_retries(send, keys, timeout):
+    """``send(keys) -> {key: future}``, asked again for keys that failed with a retriable error.
+
+    Right after a failover the new leader answers ``OFFSET_NOT_AVAILABLE`` until its high watermark has
+    caught up (KIP-207) and a new group coordinator answers ``COORDINATOR_LOAD_IN_PROGRESS``; a moment
+    later the same request succeeds. Keys still failing after :data:`SETTLE_SECONDS` map to ``None``.
+    """
+    results, pending = {}, list(keys)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while pending:
+        done, failed = _results(send(pending), timeout)
+        results.update(done)
+        pending = [k for k, exc in failed.items() if _retriable(exc)]
+        results.update({k: None for k in failed if k not in pending})
+        if pending and time.monotonic() > deadline:
+            results.update(dict.fromkeys(pending))
+            break
+        if pending:
+            time.sleep(0.2)
+    return results
 
 
 class _Names:
@@ -74,20 +126,25 @@ def list_offsets(admin, partitions, spec, *, committed=False, timeout=DEFAULT_TI
     if not partitions:
         return {}
     level = IsolationLevel.READ_COMMITTED if committed else IsolationLevel.READ_UNCOMMITTED
-    request = {TopicPartition(t, p): spec for t, p in partitions}
-    futures = admin.list_offsets(request, isolation_level=level, request_timeout=timeout)
-    return {(tp.topic, tp.partition): info for tp, info in _results(futures, timeout).items()}
+
+    def send(keys):
+        futures = admin.list_offsets({TopicPartition(t, p): spec for t, p in keys}, isolation_level=level,
+                                     request_timeout=timeout)
+        return {(tp.topic, tp.partition): f for tp, f in futures.items()}
+    return _with_retries(send, partitions, timeout)
 
 
 def topic_configs(admin, topics, timeout=DEFAULT_TIMEOUT):
     """``DescribeConfigs``: {topic: {config: effective value}} for ``SNAPSHOT_TOPIC_CONFIGS``."""
     if not topics:
         return {}
-    futures = admin.describe_configs([ConfigResource("TOPIC", t) for t in topics], request_timeout=timeout)
+    def send(names):
+        futures = admin.describe_configs([ConfigResource("TOPIC", t) for t in names], request_timeout=timeout)
+        return {resource.name: f for resource, f in futures.items()}
     out = {}
-    for resource, entries in _results(futures, timeout).items():
+    for name, entries in _with_retries(send, topics, timeout).items():
         entries = entries or {}
-        out[resource.name] = {k: entries[k].value if k in entries else None for k in SNAPSHOT_TOPIC_CONFIGS}
+        out[name] = {k: entries[k].value if k in entries else None for k in SNAPSHOT_TOPIC_CONFIGS}
     return out
 
 
@@ -136,11 +193,11 @@ def build_topics(admin, metadata, names, *, include_internal, timeout=DEFAULT_TI
 
 def build_groups(admin, names, high_watermarks, timeout=DEFAULT_TIMEOUT):
     """The ``groups`` list: state, members and their assignment, committed offsets and lag."""
-    listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout)
-    ids = sorted(g.group_id for g in listing.valid if names.visible(g.group_id))
+    ids = sorted(g for g in _group_ids(admin, timeout) if names.visible(g))
     if not ids:
         return []
-    descriptions = _results(admin.describe_consumer_groups(ids, request_timeout=timeout), timeout)
+    descriptions = _with_retries(lambda keys: admin.describe_consumer_groups(keys, request_timeout=timeout),
+                                 ids, timeout)
     groups = []
     for gid in ids:
         desc = descriptions.get(gid)
@@ -159,6 +216,17 @@ def build_groups(admin, names, high_watermarks, timeout=DEFAULT_TIMEOUT):
     return groups
 
 
+def _group_ids(admin, timeout):
+    """``ListGroups`` on every broker; asked again (for a few seconds) while a broker answers with an error,
+    e.g. a coordinator still loading its groups after a failover."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout)
+        if not listing.errors or time.monotonic() > deadline:
+            return [g.group_id for g in listing.valid]
+        time.sleep(0.2)
+
+
 def _member(member, names):
     tps = member.assignment.topic_partitions if member.assignment else []
     return {"member_id": member.member_id, "client_id": member.client_id,
@@ -167,8 +235,8 @@ def _member(member, names):
 
 def _committed(admin, gid, names, high_watermarks, timeout):
     """``OffsetFetch`` for one group, with each partition's high watermark and the lag behind it."""
-    futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(gid)], request_timeout=timeout)
-    result = _results(futures, timeout).get(gid)
+    result = _with_retries(lambda keys: admin.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(k) for k in keys], request_timeout=timeout), [gid], timeout).get(gid)
     rows = []
     for tp in (result.topic_partitions if result else []):
         if tp.offset < 0 or not names.visible(tp.topic):

@@ -209,7 +209,7 @@ class TestcontainersKafka(Backend):
         if self.n > 1:
             host = self.bootstrap_servers.split(",")[0].rsplit(":", 1)[0]
             known = [(i, host, self.host_ports[i]) for i in sorted(self.host_ports)]
-        return realsnapshot.snapshot(self.admin_client(), backend=self.backend, client_conf=self.client_conf(),
+        return realsnapshot.snapshot(realsnapshot.fresh_admin(self.client_conf()), backend=self.backend, client_conf=self.client_conf(),
                                      known_brokers=known, records=records, max_records=max_records,
                                      include_internal=include_internal)
 

@@ -1,0 +1,123 @@
+"""Shared fixtures, and the policy for tests that need real Kafka or Docker.
+
+Markers (declared in pyproject.toml):
+
+* ``kafka``: needs the local real-Kafka backend (Java 17+ and the broker jars from ``make kafka-jars``).
+  Where those are missing the test is *skipped* with the reason, except when ``EVENTSIM_REQUIRE_KAFKA=1``
+  (set by CI), where it *fails*: CI must never go green by skipping real Kafka.
+* ``docker``: needs a Docker engine (the testcontainers backend); skipped with the reason where none answers.
+
+Fixtures:
+
+* ``local_kafka`` (session): ONE 3-broker local Kafka cluster shared by every ``kafka`` test of the run,
+  always shut down at the end. Tests must leave it as they found it: unique topic / group names
+  (``unique_name``), delete what they create (``make_topic`` does), restart brokers they stop.
+* ``unique_name``: ``unique_name("orders")`` -> ``"orders-3f9c2a1b"``.
+* ``make_topic``: ``make_topic(partitions=3, replication_factor=3, config=None, name=None)`` creates a
+  topic on ``local_kafka`` and deletes it after the test; returns its name.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+REQUIRE_KAFKA = os.environ.get("EVENTSIM_REQUIRE_KAFKA") == "1"
+
+
+def local_kafka_missing():
+    """Why the local backend cannot run here (the backend's own message), or None if it can."""
+    from eventsim.backends import BackendUnavailable
+    from eventsim.backends.local import find_java, find_kafka_libs
+    try:
+        find_java()
+        find_kafka_libs()
+    except BackendUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def skip_or_fail_without_kafka():
+    """Skip (or, with EVENTSIM_REQUIRE_KAFKA=1, fail) the current test if real Kafka cannot run."""
+    reason = local_kafka_missing()
+    if reason is None:
+        return
+    if REQUIRE_KAFKA:
+        pytest.fail("EVENTSIM_REQUIRE_KAFKA=1 but real Kafka cannot run: " + reason, pytrace=False)
+    pytest.skip("real Kafka not available: " + reason)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("kafka") is not None:
+        skip_or_fail_without_kafka()
+    if item.get_closest_marker("docker") is not None:
+        from eventsim.backends.testcontainers import docker_available
+        ok, reason = docker_available()
+        if not ok:
+            pytest.skip("no Docker engine answers (%s); the testcontainers backend cannot be tried here" % reason)
+
+
+@pytest.fixture(scope="session")
+def local_kafka():
+    """One 3-broker local Kafka cluster for the whole session (see the module docstring)."""
+    skip_or_fail_without_kafka()
+    from eventsim.backends.local import LocalKafka
+    kafka = LocalKafka(brokers=3, quiet=True)
+    try:
+        yield kafka
+    finally:
+        kafka.close()
+
+
+def wait_for_topic(kafka, name, partitions, timeout=30.0):
+    """Wait until every broker's metadata shows the topic with a leader for each partition.
+
+    ``CreateTopics`` returns once the controller has committed the topic; the brokers learn it a moment
+    later, so a Metadata request right after may not list it yet.
+    """
+    import time
+    admin = kafka.admin_client()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = 0
+        for _ in kafka.alive_brokers():       # metadata comes from any broker: ask until all agree
+            topic = admin.list_topics(name, timeout=10).topics.get(name)
+            if topic and topic.error is None and len(topic.partitions) == partitions and all(
+                    p.leader >= 0 for p in topic.partitions.values()):
+                seen += 1
+        if seen == len(kafka.alive_brokers()):
+            return
+        time.sleep(0.1)
+    raise AssertionError("topic %s did not appear in the cluster metadata within %.0f s" % (name, timeout))
+
+
+@pytest.fixture
+def unique_name():
+    def make(prefix="t"):
+        return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+    return make
+
+
+@pytest.fixture
+def make_topic(local_kafka, unique_name):
+    """Create topics on ``local_kafka`` for one test; they are deleted afterwards, even if it fails."""
+    from confluent_kafka.admin import NewTopic
+    admin = local_kafka.admin()
+    created = []
+
+    def make(partitions=1, replication_factor=3, config=None, name=None):
+        name = name or unique_name("topic")
+        admin.create_topics([NewTopic(name, partitions, replication_factor, config=config or {})],
+                            operation_timeout=30)[name].result(timeout=60)
+        created.append(name)
+        wait_for_topic(local_kafka, name, partitions)
+        return name
+
+    yield make
+    if created:
+        for future in admin.delete_topics(created, operation_timeout=30).values():
+            try:
+                future.result(timeout=60)
+            except Exception:  # noqa: BLE001 - a broker may be down in a failing test; the cluster dies anyway
+                pass
