@@ -83,8 +83,13 @@ class Controller:
                 part.remove_from_isr(broker_id)
 
     def broker_started(self, broker_id):
-        """Registration: unfence, then lead offline partitions it is in the ISR of, follow the rest."""
-        self._cancel_fence(broker_id)
+        """Registration: unfence, then lead offline partitions it is in the ISR of, follow the rest.
+
+        A broker that restarts before the controller noticed its crash registers as a new incarnation:
+        the old one is fenced first, so its partitions get a new leader epoch like after any crash."""
+        if broker_id in self._fence_timers:
+            self._cancel_fence(broker_id)
+            self.fence(broker_id)
         self.cluster.fenced.discard(broker_id)
         for part in self.cluster.all_partitions():
             if broker_id not in part.replicas:

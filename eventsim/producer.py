@@ -63,7 +63,8 @@ class _Batch:
     generation: int = 0
     timer: object = None
     done: bool = False
-    extra: dict = field(default_factory=dict)
+    sent_order: int = 0
+    held: tuple | None = None      # a response read out of order, waiting for earlier ones
 
 
 def _to_bytes(value, what):
@@ -119,6 +120,7 @@ class Producer:
         self._outstanding = 0
         self._leaders = {}
         self._generation = collections.defaultdict(int)
+        self._sent_counter = 0
         self._pid, self._epoch = -1, -1
         self._next_seq = collections.defaultdict(int)
         self._txn_state = "Init" if self._transactional_id else None
@@ -218,6 +220,9 @@ class Producer:
         tp = batch.partition
         batch.attempts += 1
         batch.generation = self._generation[tp]
+        batch.held = None
+        self._sent_counter += 1
+        batch.sent_order = self._sent_counter
         self._inflight[tp].append(batch)
         leader = self._leaders.get(tp)
         if leader is None or leader < 0:
@@ -238,10 +243,42 @@ class Producer:
                               producer_id=self._pid, producer_epoch=self._epoch,
                               base_sequence=batch.base_sequence, transactional=self._transactional_id is not None)
 
+    def _awaiting(self, tp):
+        """In-flight batches still waiting for their response, in the order they were sent."""
+        return sorted((b for b in self._inflight[tp] if b.generation >= 0 and not b.done), key=lambda b: b.sent_order)
+
     def _on_response(self, batch, generation, err, base_offset, records):
+        """A response (or a request timeout) for one batch.
+
+        Responses on one connection are read in the order the requests were sent, so a response that
+        overtakes an earlier, still unanswered request waits for it. A request timeout tears the connection
+        down, as librdkafka does: every request still in flight on it fails and is retried."""
         if batch.done or generation != batch.generation or batch not in self._inflight[batch.partition]:
             return
         tp = batch.partition
+        timed_out = err is not None and err.code() == KafkaError._TIMED_OUT
+        if timed_out:
+            for other in self._awaiting(tp):
+                if other is not batch:
+                    if other.timer is not None:
+                        other.timer.cancel()
+                    self._handle_response(other, err, -1, None)
+            return self._handle_response(batch, err, -1, None)
+        earlier = [b for b in self._awaiting(tp) if b.sent_order < batch.sent_order]
+        if earlier:
+            batch.held = (err, base_offset, records)
+            return
+        self._handle_response(batch, err, base_offset, records)
+        for b in self._awaiting(tp):
+            if b.held is None:
+                break
+            held, b.held = b.held, None
+            self._handle_response(b, *held)
+
+    def _handle_response(self, batch, err, base_offset, records):
+        tp = batch.partition
+        if batch.done or batch not in self._inflight[tp] or batch.generation < 0:
+            return
         if batch.timer is not None:
             batch.timer.cancel()
         self._inflight[tp].remove(batch)

@@ -2,15 +2,17 @@
 
 Kafka keeps, next to each partition's log, a *producer state* (``ProducerStateManager``):
 
-* for each producer id (PID) the current producer epoch and the sequence numbers of its last five
-  batches, so that a retried batch is recognised as a duplicate and answered with its original offset,
+* for each producer id (PID) the current producer epoch and the sequence numbers of its recent
+  records, so that a retried batch is recognised as a duplicate and answered with its original offset,
   and a batch with a gap in its sequence is refused with ``OUT_OF_ORDER_SEQUENCE_NUMBER`` (45);
 * the transactions that are open on this partition (first offset of each), which fixes the
   *last stable offset* (LSO): ``read_committed`` consumers never read past it;
 * the index of aborted transactions, so ``read_committed`` fetches can drop their records.
 
 Every replica rebuilds it from its own log after a truncation, exactly as Kafka does on recovery.
-Simplification: producer-id expiry (``transactional.id.expiration.ms``, ``producer.id.expiration.ms``) is
+Simplifications: Kafka caches the metadata of the last five *batches* per producer; here the sequence
+numbers of the last ``SEQUENCE_CACHE`` *records* are kept, because a follower copies records, not batches.
+Producer-id expiry (``transactional.id.expiration.ms``, ``producer.id.expiration.ms``) is
 not modelled; entries are kept for the life of the partition.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .errors import KafkaError
 
-BATCH_CACHE = 5  # Kafka remembers the last 5 batches per producer (max.in.flight <= 5 with idempotence)
+SEQUENCE_CACHE = 5000  # sequence numbers remembered per producer for duplicate detection
 
 
 @dataclass
@@ -33,11 +35,15 @@ class BatchInfo:
 @dataclass
 class ProducerEntry:
     epoch: int
-    batches: list = field(default_factory=list)   # last BATCH_CACHE BatchInfo, oldest first
+    offsets: dict = field(default_factory=dict)   # sequence -> offset for the most recent records
+    last_seq: int = -1
 
-    @property
-    def last_seq(self):
-        return self.batches[-1].last_seq if self.batches else -1
+    def remember(self, sequence, offset):
+        self.offsets[sequence] = offset
+        self.last_seq = max(self.last_seq, sequence)
+        if len(self.offsets) > SEQUENCE_CACHE:
+            for old in sorted(self.offsets)[:len(self.offsets) - SEQUENCE_CACHE]:
+                del self.offsets[old]
 
 
 @dataclass
@@ -66,8 +72,8 @@ class ProducerStateManager:
             return None, None
         entry = self.producers.get(producer_id)
         if entry is None:
-            if first_seq != 0:
-                return KafkaError(KafkaError.UNKNOWN_PRODUCER_ID), None
+            # Kafka accepts any sequence from a producer it has no state for (e.g. a new leader that never
+            # received this producer's earlier batches, or state removed by retention).
             return None, None
         if producer_epoch < entry.epoch:
             return KafkaError(KafkaError.INVALID_PRODUCER_EPOCH), None
@@ -76,9 +82,8 @@ class ProducerStateManager:
                 return KafkaError(KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER), None
             return None, None
         last_seq = first_seq + count - 1
-        for batch in entry.batches:
-            if batch.first_seq == first_seq and batch.last_seq == last_seq:
-                return None, batch
+        if first_seq in entry.offsets and last_seq in entry.offsets:
+            return None, BatchInfo(first_seq, last_seq, entry.offsets[first_seq], entry.offsets[last_seq])
         if first_seq != entry.last_seq + 1:
             return KafkaError(KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
                               reason=f"Broker: Out of order sequence number: expected {entry.last_seq + 1}, "
@@ -88,34 +93,19 @@ class ProducerStateManager:
     # -- applying appended records ---------------------------------------------------------------
     def on_append(self, records):
         """Update the state with records just appended to the log (leader or follower alike)."""
-        batch = []
         for rec in records:
             if rec.control is not None:
-                self._flush_batch(batch)
-                batch = []
                 self._on_marker(rec)
                 continue
             if rec.producer_id < 0:
                 continue
-            if batch and (batch[-1].producer_id != rec.producer_id or rec.sequence != batch[-1].sequence + 1):
-                self._flush_batch(batch)
-                batch = []
-            batch.append(rec)
+            entry = self.producers.get(rec.producer_id)
+            if entry is None or rec.producer_epoch > entry.epoch:
+                entry = self.producers[rec.producer_id] = ProducerEntry(epoch=rec.producer_epoch)
+            if rec.sequence >= 0:
+                entry.remember(rec.sequence, rec.offset)
             if rec.transactional and rec.producer_id not in self.open_txns:
                 self.open_txns[rec.producer_id] = rec.offset
-        self._flush_batch(batch)
-
-    def _flush_batch(self, batch):
-        if not batch:
-            return
-        first, last = batch[0], batch[-1]
-        entry = self.producers.get(first.producer_id)
-        if entry is None or first.producer_epoch > entry.epoch:
-            entry = ProducerEntry(epoch=first.producer_epoch)
-            self.producers[first.producer_id] = entry
-        if first.sequence >= 0:
-            entry.batches.append(BatchInfo(first.sequence, last.sequence, first.offset, last.offset))
-            del entry.batches[:-BATCH_CACHE]
 
     def _on_marker(self, rec):
         first = self.open_txns.pop(rec.producer_id, None)
@@ -129,7 +119,8 @@ class ProducerStateManager:
         entry = self.producers.setdefault(producer_id, ProducerEntry(epoch=new_epoch))
         if new_epoch > entry.epoch:
             entry.epoch = new_epoch
-            entry.batches.clear()
+            entry.offsets.clear()
+            entry.last_seq = -1
 
     # -- reads -----------------------------------------------------------------------------------
     def last_stable_offset(self, high_watermark):

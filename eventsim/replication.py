@@ -33,6 +33,7 @@ from .producer_state import ProducerStateManager
 
 FOLLOWER_FETCH_MAX_RECORDS = 2000
 REPLICA_FETCH_BACKOFF_MS = 1000   # replica.fetch.backoff.ms
+REPLICA_SOCKET_TIMEOUT_MS = 30000  # replica.socket.timeout.ms: a fetch lost on the way is sent again
 
 
 class Replica:
@@ -101,6 +102,7 @@ class Partition:
         self._followers = {}
         self._delayed = []
         self._fetch_loop_token = {}
+        self._outstanding_fetch = {}
         self.replica[self.leader].log.assign_epoch_start_offset(self.leader_epoch)
 
     # -- identity -----------------------------------------------------------------------------------
@@ -213,11 +215,26 @@ class Partition:
             return
         fetch_offset = self.replica[broker_id].log_end_offset
         epoch = self.leader_epoch
+        self._fetch_seq = getattr(self, "_fetch_seq", 0) + 1
+        seq = self._fetch_seq
+        self._outstanding_fetch[broker_id] = seq
         sent = self.cluster.network.send(broker_id, self.leader,
                                          lambda: self._leader_on_fetch(broker_id, token, fetch_offset, epoch),
                                          f"replica fetch {self.name} from {broker_id}")
         if sent is None:     # link cut: try again after replica.fetch.backoff.ms
             self.cluster.clock.schedule(REPLICA_FETCH_BACKOFF_MS, lambda: self._send_fetch(broker_id, token))
+            return
+        self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq))
+
+    def _fetch_watchdog(self, broker_id, token, seq):
+        """A fetch (or its response) was lost, e.g. the leader died with it in flight: send a new one."""
+        if self._outstanding_fetch.get(broker_id) != seq or not self._loop_alive(broker_id, token):
+            return
+        state = self._followers.get(broker_id)
+        if state is not None and state.parked is not None and self.cluster.broker_alive(self.leader):
+            self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq))
+            return
+        self._send_fetch(broker_id, token)
 
     def _leader_on_fetch(self, broker_id, token, fetch_offset, epoch):
         """The leader handles a follower's fetch: note its progress, then answer or park it."""
@@ -261,6 +278,7 @@ class Partition:
     def _follower_on_response(self, broker_id, token, records, leader_hw, reset_to, leader_log_start):
         if not self._loop_alive(broker_id, token):
             return
+        self._outstanding_fetch.pop(broker_id, None)
         follower = self.replica[broker_id]
         if reset_to is not None:
             follower.log.truncate_fully_and_start_at(reset_to)
@@ -342,27 +360,31 @@ class Partition:
         err, dup = leader.state.check_batch(producer_id, producer_epoch, base_sequence, len(records))
         if err is not None:
             return complete(err, -1)
-        if dup is not None:      # an idempotent retry of a batch we already have
-            return complete(None, dup.first_offset)
-        for i, rec in enumerate(records):
-            rec.producer_id, rec.producer_epoch = producer_id, producer_epoch
-            rec.sequence = base_sequence + i if base_sequence >= 0 else -1
-        base, last = leader.append_as_leader(records, self.leader_epoch, self.now)
-        self._wake_parked_fetches()
-        self._maybe_advance_hw()
+        if dup is not None:
+            # An idempotent retry of records the log already has: answer with their original offsets, but
+            # (for acks=all) only once they are replicated, exactly as for a fresh append.
+            base, last = dup.first_offset, dup.last_offset
+        else:
+            for i, rec in enumerate(records):
+                rec.producer_id, rec.producer_epoch = producer_id, producer_epoch
+                rec.sequence = base_sequence + i if base_sequence >= 0 else -1
+            base, last = leader.append_as_leader(records, self.leader_epoch, self.now)
+            self._wake_parked_fetches()
+            self._maybe_advance_hw()
         if acks != -1:
             return complete(None, base)
-        if leader.high_watermark > last:
-            return self._finish_all(complete, base)
-        delayed = DelayedProduce(last + 1, lambda err: complete(err, base if err is None else -1))
+        self._wait_for_replication(last + 1, lambda err: complete(err, base if err is None else -1))
+
+    def _wait_for_replication(self, required_offset, complete):
+        """acks=all: complete once the high watermark reaches ``required_offset`` (a *delayed produce*)."""
+        if self.leader_replica.high_watermark >= required_offset:
+            if len(self.isr) < self.config_int("min.insync.replicas"):
+                return complete(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND))
+            return complete(None)
+        delayed = DelayedProduce(required_offset, complete)
         timeout = int(self.cluster.broker_config("request.timeout.ms"))
         delayed.timer = self.cluster.clock.schedule(timeout, lambda: self._expire_delayed(delayed))
         self._delayed.append(delayed)
-
-    def _finish_all(self, complete, base):
-        if len(self.isr) < self.config_int("min.insync.replicas"):
-            return complete(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND), -1)
-        return complete(None, base)
 
     def _complete_delayed(self):
         hw = self.leader_replica.high_watermark
@@ -394,12 +416,7 @@ class Partition:
         _, last = leader.append_as_leader([marker], self.leader_epoch, self.now)
         self._wake_parked_fetches()
         self._maybe_advance_hw()
-        if leader.high_watermark > last:
-            return complete(None)
-        delayed = DelayedProduce(last + 1, complete)
-        delayed.timer = self.cluster.clock.schedule(int(self.cluster.broker_config("request.timeout.ms")),
-                                                    lambda: self._expire_delayed(delayed))
-        self._delayed.append(delayed)
+        self._wait_for_replication(last + 1, complete)
 
     # -- reads -------------------------------------------------------------------------------------------------
     def read_for_consumer(self, offset, isolation_level, max_records):
