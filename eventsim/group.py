@@ -203,6 +203,7 @@ class GroupCoordinator:
         self._event(group, f"generation {generation} is Stable, protocol {group.protocol}: "
                            + "; ".join(f"{mid} -> {len(tps)} partition(s)" for mid, tps in sorted(result.items())))
         for member in list(group.members.values()):
+            self._touch(group, member)      # completing the join restarts every member's session timer
             member.assignment = list(result.get(member.member_id, []))
             callback, member.on_joined = member.on_joined, None
             if callback is not None:

@@ -176,3 +176,31 @@ def test_snapshot_is_sorted_and_json_shaped(cluster):
     assert [(o["topic"], o["partition"]) for o in snap[0]["offsets"]] == [("orders", 0), ("orders", 1)]
     json.dumps(snap)
     assert set(snap[0]) == {"group_id", "state", "protocol", "generation", "members", "offsets", "total_lag"}
+
+
+def test_member_joining_soon_after_a_crash_keeps_its_session_alive():
+    """Regression: completing a rebalance restarts every member's session timer (Kafka does this at
+    join completion), so a member whose join waited for a crashed member's session to expire is not
+    itself expired (and made to rejoin under a new member id) right after."""
+    from eventsim.consumer import Consumer
+
+    cluster = Cluster(brokers=1, seed=7)
+    assert cluster.create_topic("t", 2, 1) is None
+    conf = {"bootstrap.servers": cluster.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest"}
+    first = Consumer(conf)
+    first.subscribe(["t"])
+    first.poll(1.0)
+    cluster.advance(2500)
+    first._crash()
+    cluster.advance(2000)
+    second = Consumer(conf)
+    second.subscribe(["t"])
+    second.poll(0.1)              # JoinGroup; the group waits for the crashed member's session to expire
+    cluster.advance(45000)
+    joined_as = second.memberid()
+    assert joined_as
+    cluster.advance(15000)        # heartbeats run in the background, as in librdkafka's own thread
+    second.poll(0.1)
+    members = cluster.groups.describe("g")["members"]
+    assert [m["member_id"] for m in members] == [joined_as]
+    assert second.memberid() == joined_as
