@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# LAB_ARGS passes extra options to JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port=8890"
+# (as root, e.g. in a container, JupyterLab needs --allow-root)
+LAB_ARGS ?=
+ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	EVENTSIM_BACKEND=sim $(BIN)/jupyter lab --notebook-dir=notebooks
+	EVENTSIM_BACKEND=sim $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARG) $(LAB_ARGS)
 
 # Real Kafka for the "local" backend: the broker jars listed in kafka/pom.xml, fetched from Maven Central
 # into kafka/lib/. Without java or mvn this prints a note and succeeds (the real-Kafka tests then skip),
@@ -42,11 +46,13 @@ $(KAFKA_STAMP): kafka/pom.xml
 	  echo "$$msg"; \
 	fi
 
+# Every test: unit and property tests, the notebooks under nbval (executed on the simulator, so
+# EVENTSIM_BACKEND is pinned to sim here), labs, widgets, real Kafka and the browser test.
 test: setup kafka-jars
-	$(BIN)/python -m pytest
+	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not kafka and not browser and not docker"
+	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest -m "not kafka and not browser and not docker"
 
 clean:
 	rm -rf $(VENV) kafka/lib kafka/target .pytest_cache .hypothesis test-artifacts
