@@ -3,6 +3,8 @@
 What happens to one ``produce()`` call, as in librdkafka:
 
 1. The key picks a partition (``partitioner``, default ``consistent_random``; see ``partitioner.py``).
+   Records without a key stick to one random partition for ``sticky.partitioning.linger.ms``, so they
+   fill one batch instead of many small ones.
 2. The record waits in the partition's queue (the *accumulator*) for up to ``linger.ms`` so that it can
    travel in a batch with others (at most ``batch.num.messages``).
 3. The batch goes to the partition leader. ``acks=0``: don't wait; ``acks=1``: the leader has it;
@@ -111,7 +113,7 @@ class Producer:
         self._queue_max = int(c.get("queue.buffering.max.messages", 100000))
         self._transactional_id = c.get("transactional.id") or None
         self._idempotent = bool(c["enable.idempotence"]) or self._transactional_id is not None
-        self._partitioner = c["partitioner"]
+        self._partitioner = _partitioner.Partitioner(c["partitioner"], int(c["sticky.partitioning.linger.ms"]))
         self._default_cb = conf.get("on_delivery") or conf.get("delivery_report") or conf.get("dr_cb")
         self._queues = collections.defaultdict(collections.deque)   # (topic, p) -> deque[_Pending]
         self._inflight = collections.defaultdict(list)              # (topic, p) -> [_Batch]
@@ -177,7 +179,7 @@ class Producer:
             self._clock.schedule(1000, lambda: self._route(msg), "wait for topic metadata")
             return
         if msg.partition == -1:
-            msg.partition = _partitioner.partition_for(self._partitioner, msg.key, count, self._cluster.rng)
+            msg.partition = self._partitioner.partition(msg.topic, msg.key, count, self._cluster.rng, self._clock.now_ms)
         elif msg.partition >= count:
             return self._report(msg, KafkaError(
                 KafkaError._UNKNOWN_PARTITION,
