@@ -32,7 +32,7 @@ request per batch per partition; ``max.in.flight`` is counted per partition, not
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import partitioner as _partitioner
 from .cluster import Cluster

@@ -128,3 +128,24 @@ class Backend:
         title, where, hint = (html.escape(s) for s in self.describe())
         return ("<div class=\"eventsim-backend\"><b>%s</b><br>%s<br><small>To switch: %s</small></div>"
                 % (title, where, hint))
+
+
+class RealKafkaBackend(Backend):
+    """A handle on a real Kafka cluster reached directly: the clients are confluent-kafka's own classes."""
+
+    def client_conf(self, conf=None):
+        return with_bootstrap(conf, self.bootstrap_servers)
+
+    def Producer(self, conf=None, **kwargs):  # noqa: N802
+        from confluent_kafka import Producer
+        return Producer(self.client_conf(conf), **kwargs)
+
+    def Consumer(self, conf=None, **kwargs):  # noqa: N802
+        from confluent_kafka import Consumer
+        return Consumer(self.client_conf(conf), **kwargs)
+
+    def admin(self, conf=None, **kwargs):
+        from confluent_kafka.admin import AdminClient
+        return AdminClient(self.client_conf(conf), **kwargs)
+
+    AdminClient = admin

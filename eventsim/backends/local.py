@@ -41,7 +41,7 @@ import weakref
 from pathlib import Path
 
 from ..errors import KafkaError, KafkaException
-from .base import Backend, BackendError, BackendUnavailable, with_bootstrap
+from .base import BackendError, BackendUnavailable, RealKafkaBackend
 
 #: ``kafka/`` of the source tree: pom.xml, log4j2.properties and (after ``make kafka-jars``) lib/.
 KAFKA_DIR = Path(__file__).resolve().parents[2] / "kafka"
@@ -252,7 +252,7 @@ def _death_signal_prefix():
 
 
 # -- the handle --------------------------------------------------------------------------------------
-class LocalKafka(Backend):
+class LocalKafka(RealKafkaBackend):
     """A KRaft cluster of real Kafka brokers on 127.0.0.1 (see the module docstring).
 
     ``brokers``: 1 or 3 nodes. ``broker_config``: extra/overriding ``server.properties`` entries for every
@@ -384,23 +384,6 @@ class LocalKafka(Backend):
             time.sleep(0.25)
 
     # -- clients -----------------------------------------------------------------------------------
-    def client_conf(self, conf=None):
-        return with_bootstrap(conf, self.bootstrap_servers)
-
-    def Producer(self, conf=None, **kwargs):  # noqa: N802
-        from confluent_kafka import Producer
-        return Producer(self.client_conf(conf), **kwargs)
-
-    def Consumer(self, conf=None, **kwargs):  # noqa: N802
-        from confluent_kafka import Consumer
-        return Consumer(self.client_conf(conf), **kwargs)
-
-    def admin(self, conf=None, **kwargs):
-        from confluent_kafka.admin import AdminClient
-        return AdminClient(self.client_conf(conf), **kwargs)
-
-    AdminClient = admin
-
     def admin_client(self):
         """The handle's own AdminClient (for snapshots and waiting on metadata)."""
         if self._admin is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from .base import Backend, BackendError, BackendUnavailable, NotSupportedByBackend, with_bootstrap
+from .base import BackendError, BackendUnavailable, NotSupportedByBackend, RealKafkaBackend
 from .local import free_ports, new_cluster_id, simulator_like_config
 
 SINGLE_NODE_IMAGE = "confluentinc/cp-kafka:8.1.1"
@@ -113,7 +113,7 @@ def cluster_containers(tc, n, image, network, host, host_ports, cluster_id):
     return containers
 
 
-class TestcontainersKafka(Backend):
+class TestcontainersKafka(RealKafkaBackend):
     """Real Kafka in Docker (module docstring). ``image`` overrides the pinned image."""
 
     __test__ = False   # not a pytest test class, despite its name
@@ -181,23 +181,6 @@ class TestcontainersKafka(Backend):
             time.sleep(0.5)
 
     # -- clients -----------------------------------------------------------------------------------
-    def client_conf(self, conf=None):
-        return with_bootstrap(conf, self.bootstrap_servers)
-
-    def Producer(self, conf=None, **kwargs):  # noqa: N802
-        from confluent_kafka import Producer
-        return Producer(self.client_conf(conf), **kwargs)
-
-    def Consumer(self, conf=None, **kwargs):  # noqa: N802
-        from confluent_kafka import Consumer
-        return Consumer(self.client_conf(conf), **kwargs)
-
-    def admin(self, conf=None, **kwargs):
-        from confluent_kafka.admin import AdminClient
-        return AdminClient(self.client_conf(conf), **kwargs)
-
-    AdminClient = admin
-
     def admin_client(self):
         if self._admin is None:
             self._admin = self.admin({"log_level": 0, "socket.connection.setup.timeout.ms": 2000})
