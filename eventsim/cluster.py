@@ -266,7 +266,7 @@ class Cluster:
         return self.broker_alive(broker_id) and broker_id not in self.fenced
 
     def _check_broker_id(self, broker_id):
-        if broker_id not in self.brokers:
+        if isinstance(broker_id, bool) or not isinstance(broker_id, int) or broker_id not in self.brokers:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"no broker {broker_id!r}; brokers are {sorted(self.brokers)}"))
 
