@@ -165,7 +165,7 @@ class Cluster:
         cluster = cls._registry.get(name)
         if cluster is None:
             raise KafkaException(KafkaError(
-                KafkaError._TRANSPORT,
+                KafkaError._INVALID_ARG,
                 reason=f"no simulated cluster named {name!r} is running in this Python process "
                        f"(create one with eventsim.Cluster())"))
         return cluster
