@@ -1,0 +1,383 @@
+"""The producer behaves as librdkafka's: defaults, linger and batching on the virtual clock, delivery reports,
+partitioning, errors, retries, delivery timeouts, and what idempotence changes about duplicates and order."""
+import random
+
+import pytest
+
+from eventsim import (TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Cluster, KafkaError, KafkaException,
+                      Producer)
+from eventsim.partitioner import partition_for
+
+
+@pytest.fixture
+def cluster():
+    c = Cluster(brokers=3, seed=11)
+    assert c.create_topic("t", 3, 3) is None
+    return c
+
+
+def make_producer(cluster, **conf):
+    return Producer({"bootstrap.servers": cluster.bootstrap_servers, **conf})
+
+
+class Reports:
+    """A delivery callback that keeps ``(err, msg, virtual time)`` for each report it is given."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.items = []
+
+    def __call__(self, err, msg):
+        self.items.append((err, msg, self.cluster.now_ms))
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def errors(self):
+        return [e.code() if e is not None else None for e, _, _ in self.items]
+
+
+def log_values(cluster, topic="t", partition=0):
+    part = cluster.topics[topic].partitions[partition]
+    rep = part.leader_replica
+    return [r.value.decode() for r in rep.log.read(rep.log.log_start_offset) if r.control is None]
+
+
+def spy_produce_requests(cluster):
+    """Record the size of every Produce request the cluster receives."""
+    sizes = []
+    original = cluster.produce
+
+    def produce(topic, partition, records, **kw):
+        sizes.append((partition, len(records)))
+        return original(topic, partition, records, **kw)
+    cluster.produce = produce
+    return sizes
+
+
+# -- defaults, linger, batching -------------------------------------------------------------------------
+def test_librdkafka_defaults(cluster):
+    p = make_producer(cluster)
+    assert p._acks == -1                 # acks=all
+    assert p._linger == 5                # linger.ms=5 (librdkafka's queue.buffering.max.ms)
+    assert p._idempotent is False        # enable.idempotence=false in librdkafka
+    assert p._delivery_timeout == 300000
+
+
+def test_records_wait_linger_ms_on_the_clock(cluster):
+    p = make_producer(cluster, acks=1)
+    reports = Reports(cluster)
+    p.produce("t", value="v", partition=0, on_delivery=reports)
+    part = cluster.topics["t"].partitions[0]
+    assert len(p) == 1
+    cluster.advance(4)
+    assert part.leader_replica.log_end_offset == 0        # still lingering
+    cluster.advance(2)                                      # linger (5 ms) + one network hop
+    assert part.leader_replica.log_end_offset == 1
+    cluster.advance(5)
+    assert p.poll(0) == 1 and reports[0][0] is None and len(p) == 0
+
+
+def test_records_within_linger_travel_in_one_batch(cluster):
+    sizes = spy_produce_requests(cluster)
+    p = make_producer(cluster, **{"linger.ms": 50})
+    for i in range(7):
+        p.produce("t", value=str(i), partition=1)
+        cluster.advance(5)
+    assert sizes == []
+    cluster.advance(20)
+    assert sizes == [(1, 7)]
+    assert p.flush() == 0
+
+
+def test_batch_num_messages_caps_a_batch(cluster):
+    sizes = spy_produce_requests(cluster)
+    p = make_producer(cluster, **{"linger.ms": 1000, "batch.num.messages": 4})
+    for i in range(10):
+        p.produce("t", value=str(i), partition=2)
+    assert p.flush() == 0
+    assert [n for _, n in sizes] == [4, 4, 2]
+    assert log_values(cluster, partition=2) == [str(i) for i in range(10)]
+
+
+def test_flush_sends_at_once_and_returns_zero(cluster):
+    p = make_producer(cluster, **{"linger.ms": 60000})
+    reports = Reports(cluster)
+    for i in range(5):
+        p.produce("t", value=str(i), partition=0, on_delivery=reports)
+    assert len(p) == 5
+    assert p.flush() == 0 and len(p) == 0
+    assert cluster.now_ms < 1000          # flush did not wait for linger.ms
+    assert [m.offset() for _, m, _ in reports] == [0, 1, 2, 3, 4]
+
+
+def test_len_counts_until_the_report_is_served(cluster):
+    p = make_producer(cluster)
+    for i in range(3):
+        p.produce("t", value=str(i))
+    assert len(p) == 3
+    cluster.advance(1000)          # delivered, but reports are only served by poll()/flush()
+    assert len(p) == 3
+    assert p.poll(0) == 3 and len(p) == 0
+
+
+# -- delivery reports ------------------------------------------------------------------------------------
+def test_delivery_reports_carry_offsets_and_create_time(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    for i in range(4):
+        p.produce("t", value=f"v{i}", key="k", partition=0, timestamp=1234 + i, on_delivery=reports)
+    p.produce("t", value="now", partition=0, on_delivery=reports)
+    cluster.advance(77)
+    p.flush()
+    assert reports.errors() == [None] * 5
+    assert [m.offset() for _, m, _ in reports] == [0, 1, 2, 3, 4]
+    assert [m.timestamp() for _, m, _ in reports[:4]] == [(TIMESTAMP_CREATE_TIME, 1234 + i) for i in range(4)]
+    assert reports[4][1].timestamp() == (TIMESTAMP_CREATE_TIME, 0)       # produced at virtual time 0
+    assert [(m.topic(), m.partition(), m.key(), m.value()) for _, m, _ in reports[:1]] == [("t", 0, b"k", b"v0")]
+    stored = cluster.fetch("t", 0, 0).records
+    assert [r.timestamp for r in stored] == [1234, 1235, 1236, 1237, 0]
+
+
+def test_log_append_time_topic_reports_the_broker_time(cluster):
+    assert cluster.create_topic("lat", 1, 3, {"message.timestamp.type": "LogAppendTime"}) is None
+    cluster.advance(5000)
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    p.produce("lat", value="x", timestamp=42, on_delivery=reports)
+    p.flush()
+    ts_type, ts = reports[0][1].timestamp()
+    assert ts_type == TIMESTAMP_LOG_APPEND_TIME
+    assert 5000 < ts <= reports[0][2]               # the broker's clock at append, not the 42 we gave
+    assert cluster.fetch("lat", 0, 0).records[0].timestamp == ts
+
+
+def test_default_delivery_callback_from_config(cluster):
+    reports = Reports(cluster)
+    p = make_producer(cluster, on_delivery=reports)
+    p.produce("t", value="x")
+    p.flush()
+    assert reports.errors() == [None]
+
+
+def test_keys_go_to_the_partition_eventsim_partitioner_computes(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    keys = [f"customer-{i}" for i in range(60)] + ["", "\u00e9t\u00e9"]
+    for k in keys:
+        p.produce("t", value="v", key=k, on_delivery=reports)
+    p.flush()
+    got = {m.key(): m.partition() for _, m, _ in reports}
+    for k in keys:
+        if k == "":
+            continue                    # consistent_random: an empty key is treated like no key
+        kb = k.encode()
+        assert got[kb] == partition_for("consistent_random", kb, 3, random.Random(0))
+    assert len(set(got.values())) == 3
+    # Same key, same partition, in order.
+    assert [m.partition() for _, m, _ in reports if m.key() == b"customer-7"] == [got[b"customer-7"]]
+
+
+def test_murmur2_partitioner_option(cluster):
+    p = make_producer(cluster, partitioner="murmur2_random")
+    reports = Reports(cluster)
+    for i in range(30):
+        p.produce("t", value="v", key=str(i), on_delivery=reports)
+    p.flush()
+    for _, m, _ in reports:
+        assert m.partition() == partition_for("murmur2_random", m.key(), 3, random.Random(0))
+
+
+def test_headers_round_trip(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    p.produce("t", value="a", partition=0, headers=[("trace", b"\x00\x01"), ("trace", "two"), ("none", None)],
+              on_delivery=reports)
+    p.produce("t", value="b", partition=0, headers={"h": "v"}, on_delivery=reports)
+    p.flush()
+    assert reports[0][1].headers() == [("trace", b"\x00\x01"), ("trace", b"two"), ("none", None)]
+    stored = cluster.fetch("t", 0, 0).records
+    assert stored[0].headers == [("trace", b"\x00\x01"), ("trace", b"two"), ("none", None)]
+    assert stored[1].headers == [("h", b"v")]
+
+
+# -- bad input -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [{"value": 5}, {"value": {"a": 1}}, {"key": 3.5}, {"value": ["x"]},
+                                    {"headers": [("h", 1)]}, {"headers": "h"}, {"partition": "0"},
+                                    {"partition": -2}, {"timestamp": -1}])
+def test_bad_types_raise_type_error_and_queue_nothing(cluster, kwargs):
+    p = make_producer(cluster)
+    with pytest.raises(TypeError):
+        p.produce("t", **kwargs)
+    assert len(p) == 0
+    assert p.flush() == 0
+
+
+def test_buffer_error_when_the_queue_is_full(cluster):
+    p = make_producer(cluster, **{"queue.buffering.max.messages": 3})
+    for i in range(3):
+        p.produce("t", value=str(i))
+    with pytest.raises(BufferError):
+        p.produce("t", value="one too many")
+    assert len(p) == 3
+    p.flush()
+    p.produce("t", value="room again")           # the queue drains as reports are served
+    assert p.flush() == 0
+
+
+def test_unknown_topic_fails_after_metadata_propagation_wait(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    p.produce("no-such-topic", value="x", on_delivery=reports)
+    cluster.advance(29000)
+    p.poll(0)
+    assert len(reports.items) == 0                       # librdkafka waits topic.metadata.propagation.max.ms
+    p.flush()
+    # librdkafka 1.x reported the local _UNKNOWN_TOPIC here; 2.x passes on the broker's UNKNOWN_TOPIC_OR_PART.
+    assert reports.errors()[0] in (KafkaError._UNKNOWN_TOPIC, KafkaError.UNKNOWN_TOPIC_OR_PART)
+    assert reports[0][2] >= 30000
+    assert "no-such-topic" in reports[0][0].str()
+
+
+def test_topic_created_during_the_wait_gets_the_record(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    p.produce("late", value="x", on_delivery=reports)
+    cluster.advance(3000)
+    assert cluster.create_topic("late", 1, 1) is None
+    p.flush()
+    assert reports.errors() == [None]
+    assert log_values(cluster, "late") == ["x"]
+
+
+def test_explicit_partition_out_of_range(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    p.produce("t", value="x", partition=3, on_delivery=reports)
+    p.flush()
+    assert reports.errors() == [KafkaError._UNKNOWN_PARTITION]
+    assert all(part.log_end_offset == 0 for part in cluster.topics["t"].partitions)
+
+
+# -- retries, timeouts --------------------------------------------------------------------------------------
+def test_retries_carry_records_across_a_leader_failover(cluster):
+    p = make_producer(cluster)
+    reports = Reports(cluster)
+    leader = cluster.leader_for("t", 0)
+    cluster.stop_broker(leader, wait=False)
+    for i in range(5):
+        p.produce("t", value=str(i), partition=0, on_delivery=reports)
+    assert p.flush() == 0
+    assert reports.errors() == [None] * 5
+    new_leader = cluster.leader_for("t", 0)
+    assert new_leader not in (leader, -1)
+    assert min(t for _, _, t in reports) >= 9000          # not before the controller noticed the crash
+    assert log_values(cluster) == [str(i) for i in range(5)]
+
+
+def test_delivery_timeout_gives_msg_timed_out(cluster):
+    for b in (1, 2, 3):
+        cluster.stop_broker(b, wait=False)
+    p = make_producer(cluster, **{"delivery.timeout.ms": 10000})
+    reports = Reports(cluster)
+    p.produce("t", value="x", partition=0, on_delivery=reports)
+    assert p.flush() == 0
+    assert reports.errors() == [KafkaError._MSG_TIMED_OUT]
+    assert reports[0][2] >= 10000
+
+
+def test_message_timeout_ms_is_the_same_setting(cluster):
+    for b in (1, 2, 3):
+        cluster.stop_broker(b, wait=False)
+    p = make_producer(cluster, **{"message.timeout.ms": 2000})
+    reports = Reports(cluster)
+    p.produce("t", value="x", partition=0, on_delivery=reports)
+    p.flush()
+    assert reports.errors() == [KafkaError._MSG_TIMED_OUT]
+    assert 2000 <= reports[0][2] < 10000
+
+
+# -- duplicates and reordering ------------------------------------------------------------------------------
+def lost_responses(cluster, idempotence):
+    p = make_producer(cluster, **{"enable.idempotence": idempotence, "request.timeout.ms": 2000})
+    reports = Reports(cluster)
+    cluster.network.drop_produce_responses("t", 0, 2)
+    for i in range(3):
+        p.produce("t", value=str(i), partition=0, on_delivery=reports)
+        p.flush()
+    return p, reports
+
+
+def test_lost_produce_responses_duplicate_records_without_idempotence(cluster):
+    _, reports = lost_responses(cluster, idempotence=False)
+    assert reports.errors() == [None, None, None]
+    values = log_values(cluster)
+    assert values == ["0", "0", "0", "1", "2"]           # written three times: twice with the answer lost
+    assert reports[0][1].offset() == 2                    # the report names the copy that was answered
+
+
+def test_idempotence_removes_the_duplicates(cluster):
+    _, reports = lost_responses(cluster, idempotence=True)
+    assert reports.errors() == [None, None, None]
+    assert log_values(cluster) == ["0", "1", "2"]
+    assert [m.offset() for _, m, _ in reports] == [0, 1, 2]   # the duplicate is answered with the original offset
+
+
+def retry_while_isr_grows(cluster, **conf):
+    """Records are produced every 10 ms while the ISR is below min.insync.replicas and then grows again:
+    the first ones get NOT_ENOUGH_REPLICAS and are retried; later ones may be accepted first."""
+    assert cluster.create_topic("o", replica_assignment=[[1, 2, 3]], config={"min.insync.replicas": "2"}) is None
+    p = make_producer(cluster, **{"linger.ms": 0, **conf})
+    p.produce("o", value="warm-up")
+    p.flush()
+    cluster.stop_broker(2)
+    cluster.stop_broker(3)
+    cluster.slow_broker(2, 30)
+    cluster.start_broker(2, wait=False)
+    reports = Reports(cluster)
+    for i in range(30):
+        p.produce("o", value=str(i), on_delivery=reports)
+        p.poll(0)
+        cluster.advance(10)
+    assert p.flush() == 0
+    assert reports.errors() == [None] * 30
+    return [int(v) for v in log_values(cluster, "o")[1:]]
+
+
+def test_retries_with_several_requests_in_flight_reorder_records(cluster):
+    order = retry_while_isr_grows(cluster, **{"max.in.flight.requests.per.connection": 5})
+    assert sorted(order) == list(range(30))
+    assert order != sorted(order)
+
+
+def test_idempotence_keeps_the_order(cluster):
+    order = retry_while_isr_grows(cluster, **{"max.in.flight.requests.per.connection": 5,
+                                              "enable.idempotence": True})
+    assert order == list(range(30))
+
+
+def test_one_request_in_flight_keeps_the_order(cluster):
+    order = retry_while_isr_grows(cluster, **{"max.in.flight.requests.per.connection": 1})
+    assert order == list(range(30))
+
+
+def test_acks_0_reports_success_without_an_offset(cluster):
+    p = make_producer(cluster, acks=0)
+    reports = Reports(cluster)
+    p.produce("t", value="x", partition=0, on_delivery=reports)
+    p.flush()
+    assert reports.errors() == [None] and reports[0][1].offset() < 0
+    cluster.advance(10)
+    assert log_values(cluster) == ["x"]
+
+
+def test_closed_producer_refuses_poll(cluster):
+    p = make_producer(cluster)
+    p.close()
+    with pytest.raises(RuntimeError):
+        p.poll(0)
+    with pytest.raises(KafkaException):
+        make_producer(cluster, acks="sometimes")
