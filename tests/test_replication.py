@@ -1,6 +1,5 @@
 """Replication as Kafka does it: high watermark, ISR, min.insync.replicas, leader elections, truncation by
 leader epoch, unclean election, and retention / compaction on the virtual clock through the cluster."""
-import pytest
 
 from eventsim import Cluster, KafkaError, Producer
 
