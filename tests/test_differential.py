@@ -1,0 +1,155 @@
+"""Differential tests: the same client code on the simulator and on real Kafka must observe the same thing.
+
+Every scenario (``tests/differential_scenarios.py``) is written once against the confluent-kafka API and
+runs on a fresh simulated 3-broker cluster (``eventsim.connect("sim", brokers=3, seed=...)``) and on the
+session's real 3-broker Kafka cluster (``local_kafka``). The tests compare the two observations, and check
+the real one against what Kafka documents, so that two equal but wrong answers cannot pass.
+
+What is deliberately *not* compared, because the simulator differs on purpose: wall-clock timing (the
+simulator runs a virtual clock), member ids (random on real Kafka), which ISR member the controller picks
+as the new leader, and which member the range assignor gives which partitions (it orders members by id).
+"""
+from __future__ import annotations
+
+import pytest
+
+import eventsim
+import differential_scenarios as scenarios
+from eventsim import KafkaError, KafkaException, NewTopic
+from differential_scenarios import Run
+
+
+def observe(scenario, kafka, unique_name):
+    run = Run(kafka, unique_name)
+    try:
+        return scenario(run)
+    finally:
+        run.cleanup()
+
+
+@pytest.fixture
+def on_both(local_kafka, unique_name):
+    """``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)``."""
+    def both(scenario, seed=0):
+        sim = observe(scenario, eventsim.connect("sim", brokers=3, seed=seed), unique_name)
+        real = observe(scenario, local_kafka, unique_name)
+        return sim, real
+    return both
+
+
+@pytest.mark.kafka
+def test_key_to_partition_for_both_partitioners(on_both):
+    sim, real = on_both(scenarios.key_to_partition)
+    assert sim == real
+    assert len(set(real["consistent_random"].values())) == 7      # 300 keys reach every partition
+    assert real["consistent_random"] != real["murmur2_random"]     # two different hash functions
+
+
+@pytest.mark.kafka
+def test_offsets_order_and_watermarks(on_both):
+    sim, real = on_both(scenarios.offsets_order_and_watermarks)
+    assert sim == real
+    assert real["watermarks_before"] == [(0, 0)] * 3
+    for p, reports in real["reports"].items():
+        assert [o for o, _, _ in reports] == list(range(len(reports)))       # dense offsets from 0
+        assert real["read"][p] == reports                                    # read back in produce order
+        assert real["watermarks_after"][p] == (0, len(reports))
+
+
+@pytest.mark.kafka
+def test_committed_offsets_survive_a_consumer_restart(on_both):
+    sim, real = on_both(scenarios.committed_offsets_and_resume)
+    assert sim == real
+    assert real["committed"] == [(0, 4), (1, 7)]
+    assert real["resumed"] == [(0, o, "p0-%d" % o) for o in range(4, 10)] + [(1, o, "p1-%d" % o) for o in (7, 8, 9)]
+
+
+@pytest.mark.kafka
+def test_group_assignment_sizes_as_members_join_and_leave(on_both):
+    sim, real = on_both(scenarios.group_rebalances)
+    assert sim == real
+    assert real == [[6], [3, 3], [2, 2, 2], [3, 3]]
+
+
+@pytest.mark.kafka
+def test_auto_offset_reset_earliest_latest_error(on_both):
+    sim, real = on_both(scenarios.auto_offset_reset)
+    assert sim == real
+    assert real["earliest"] == (0, "old-0")
+    assert real["latest"] == (5, "new-0")
+    assert real["latest_eof"] == (-191, 5)              # _PARTITION_EOF at the end before anything new
+    assert real["error"] == -140                        # _AUTO_OFFSET_RESET
+
+
+@pytest.mark.kafka
+def test_not_enough_replicas_with_two_brokers_down(on_both):
+    sim, real = on_both(scenarios.not_enough_replicas)
+    assert sim == real
+    assert real["acks_all_no_retries"] == [19]          # NOT_ENOUGH_REPLICAS
+    assert real["acks_all_timeout"] == [-192]           # retried until message.timeout.ms: _MSG_TIMED_OUT
+    assert real["acks_1"] == [None] and real["after_restart"] == [None]
+    assert real["log"] == ["leader-only", "accepted"]
+
+
+@pytest.mark.kafka
+def test_read_committed_hides_aborted_records(on_both):
+    sim, real = on_both(scenarios.read_committed_vs_uncommitted)
+    assert sim == real
+    values = [v for _, _, v in real["read_committed"]]
+    assert values == ["committed-0", "committed-1", "open-0"]
+    assert [v for _, _, v in real["read_uncommitted"]] == ["aborted-0", "aborted-1", "aborted-2"] + values
+
+
+@pytest.mark.kafka
+def test_transactional_offsets_commit_with_the_transaction(on_both):
+    sim, real = on_both(scenarios.transactional_offsets)
+    assert sim == real
+    assert real["committed"] == [(0, 4)] and real["aborted"] == [(0, 4)]
+    assert real["output"] == ["IN-%d" % i for i in range(4)]
+
+
+@pytest.mark.kafka
+def test_leader_crash_loses_no_acknowledged_record(on_both):
+    sim, real = on_both(scenarios.leader_crash_keeps_acknowledged_records)
+    assert sim == real
+    assert real["acked"] == 100 and real["log_equals_acked"] and real["new_leader_from_old_isr"]
+
+
+@pytest.mark.kafka
+def test_bad_input_error_codes(on_both):
+    sim, real = on_both(scenarios.bad_input_errors)
+    assert sim == real
+    assert real["topic_exists"] == 36 and real["replication_factor_above_brokers"] == 38
+    assert real["fewer_partitions"] == 37 and real["delete_missing"] == 3
+    assert real["produce_unknown_topic"] == [3]                    # UNKNOWN_TOPIC_OR_PART, from the broker
+    assert real["produce_known_missing_topic"] == -188             # _UNKNOWN_TOPIC, raised by produce()
+
+
+def test_simulator_reports_a_missing_topic_as_real_kafka_does():
+    """What ``test_bad_input_error_codes`` saw on Kafka 4.1 with librdkafka 2.16, checked on the simulator
+    alone (so it also runs where Java is missing): the record waits ``topic.metadata.propagation.max.ms``,
+    then its delivery report carries ``UNKNOWN_TOPIC_OR_PART`` (3); the next ``produce()`` to that topic
+    raises ``_UNKNOWN_TOPIC`` (-188) at the call. Once the topic exists, producing works again."""
+    kafka = eventsim.connect("sim", brokers=3)
+    producer = kafka.Producer({"topic.metadata.propagation.max.ms": 2500})
+    reports, start = [], kafka.cluster.clock.now_ms
+    producer.produce("nowhere", b"x", on_delivery=lambda err, msg: reports.append(
+        (err.code(), kafka.cluster.clock.now_ms - start)))
+    producer.flush(10)
+    assert reports == [(KafkaError.UNKNOWN_TOPIC_OR_PART, 2500)]
+    with pytest.raises(KafkaException) as info:
+        producer.produce("nowhere", b"y")
+    assert info.value.args[0].code() == KafkaError._UNKNOWN_TOPIC and "nowhere" in info.value.args[0].str()
+    kafka.admin().create_topics([NewTopic("nowhere", 1, 3)])["nowhere"].result()
+    producer.produce("nowhere", b"z", on_delivery=lambda err, msg: reports.append((err, msg.offset())))
+    producer.flush(10)
+    assert reports[-1] == (None, 0)
+
+
+@pytest.mark.kafka
+def test_reference_stream_topology_gives_the_same_result(on_both):
+    sim, real = on_both(scenarios.reference_topology)
+    assert sim == real
+    assert real["processed"] > 0 and all(real["outputs"].values())
+    # what the topology wrote is still there when read again (see run_reference_topology on retention)
+    assert real["records_written"]["ref-big"] == len(real["outputs"]["ref-big"])
