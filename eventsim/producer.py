@@ -41,8 +41,6 @@ from .errors import KafkaError, KafkaException
 from .log import Record
 from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, Message
 
-UNKNOWN_TOPIC_WAIT_MS = 30000  # topic.metadata.propagation.max.ms: how long an unknown topic may take to appear
-
 
 @dataclass(eq=False)
 class _Pending:
@@ -108,6 +106,7 @@ class Producer:
         self._backoff = int(c["retry.backoff.ms"])
         self._backoff_max = int(c.get("retry.backoff.max.ms", 1000))
         self._delivery_timeout = int(c["delivery.timeout.ms"])
+        self._propagation_ms = int(c["topic.metadata.propagation.max.ms"])
         self._request_timeout = int(c["request.timeout.ms"])
         self._max_inflight = int(c["max.in.flight.requests.per.connection"])
         self._queue_max = int(c.get("queue.buffering.max.messages", 100000))
@@ -129,6 +128,7 @@ class Producer:
         self._txn_partitions = set()
         self._txn_error = None
         self._closed = False
+        self._missing_topics = set()       # topics this producer has reported as not existing
         if self._idempotent and not self._transactional_id:
             self._cluster.transactions.init_producer_id(None, 0, self._set_pid)
 
@@ -160,23 +160,43 @@ class Producer:
             raise KafkaException(KafkaError(KafkaError._STATE,
                                             reason=f"Operation not valid in state {self._txn_state}: a transactional "
                                                    f"producer must call begin_transaction() before produce()"))
+        self._check_known_missing(topic)
         if self._outstanding >= self._queue_max:
             raise BufferError("Local: Queue full")
         msg = _Pending(topic, partition, key, value, headers, timestamp or self._clock.now_ms, cb, self._clock.now_ms)
         self._outstanding += 1
         self._route(msg)
 
+    def _check_known_missing(self, topic):
+        """Once a topic has been reported missing, librdkafka refuses further records for it at the call:
+        ``produce()`` raises ``_UNKNOWN_TOPIC`` ("Local: Unknown topic"). Simplified: librdkafka keeps that
+        verdict until its next metadata refresh shows the topic; the simulator forgets it as soon as the
+        topic exists."""
+        if topic not in self._missing_topics:
+            return
+        if self._cluster.partition_count(topic) is not None:
+            self._missing_topics.discard(topic)
+            return
+        raise KafkaException(KafkaError(
+            KafkaError._UNKNOWN_TOPIC, reason=f"Unable to produce message: Local: Unknown topic: topic '{topic}' "
+                                              f"does not exist (auto.create.topics.enable=false)"))
+
     def _route(self, msg):
-        """Pick the partition (waiting for an unknown topic up to topic.metadata.propagation.max.ms)."""
+        """Pick the partition. A topic the metadata does not know may still be propagating after its creation:
+        librdkafka waits ``topic.metadata.propagation.max.ms`` for it, then fails the record with the broker's
+        ``UNKNOWN_TOPIC_OR_PART`` in the delivery report (as librdkafka 2.x does against Kafka 4.x)."""
         count = self._cluster.partition_count(msg.topic)
         if count is None:
-            if self._clock.now_ms - msg.enqueued_ms >= UNKNOWN_TOPIC_WAIT_MS:
+            waited = self._clock.now_ms - msg.enqueued_ms
+            if waited >= self._propagation_ms:
+                self._missing_topics.add(msg.topic)
                 return self._report(msg, KafkaError(
-                    KafkaError._UNKNOWN_TOPIC,
-                    reason=f"Local: Unknown topic: topic '{msg.topic}' does not exist and the cluster does not "
-                           f"create topics automatically (auto.create.topics.enable=false); create it with "
-                           f"AdminClient.create_topics()"))
-            self._clock.schedule(1000, lambda: self._route(msg), "wait for topic metadata")
+                    KafkaError.UNKNOWN_TOPIC_OR_PART,
+                    reason=f"Broker: Unknown topic or partition: topic '{msg.topic}' does not exist and the "
+                           f"cluster does not create topics automatically (auto.create.topics.enable=false); "
+                           f"create it with AdminClient.create_topics()"))
+            self._clock.schedule(min(1000, self._propagation_ms - waited), lambda: self._route(msg),
+                                 "wait for topic metadata")
             return
         if msg.partition == -1:
             msg.partition = self._partitioner.partition(msg.topic, msg.key, count, self._cluster.rng, self._clock.now_ms)
