@@ -245,11 +245,20 @@ def run_reference_topology(producer_factory, consumer_factory, admin, topic_pref
     are partitioned by the same partitioner, records of one partition keep their order, and the outputs are
     compared as sorted multisets (the order *across* partitions is up to each backend's fetching; for the
     same reason ``ref-totals``, fed by a repartition topic, is compared by its latest value per key).
+
+    Every topic of the run is created with ``retention.ms=-1`` (the internal ones through
+    ``topic.retention.ms``): the fixed inputs carry event times a few minutes after 1970-01-01 (deterministic,
+    and "now" on a simulator whose clock starts at 0), which a real broker's time-based retention counts as
+    55 years old. Kafka deletes a log, active segment included, once all its records are older than
+    ``retention.ms`` (7 days by default), at its next retention check (30 s after the broker starts, then
+    every ``log.retention.check.interval.ms``); with the default the outputs could vanish on real Kafka
+    between the run and the read-back.
     """
     clients = Clients(producer_factory, consumer_factory, admin)
     p = topic_prefix
-    create_topics(clients, {f"{p}ref-payments": {}, f"{p}ref-customers": {"cleanup.policy": "compact"},
-                            **{f"{p}{name}": {} for name in REFERENCE_OUTPUTS}}, partitions)
+    keep = {"retention.ms": "-1"}        # the inputs' event times are of 1970: see the docstring
+    create_topics(clients, {f"{p}ref-payments": keep, f"{p}ref-customers": {"cleanup.policy": "compact"},
+                            **{f"{p}{name}": keep for name in REFERENCE_OUTPUTS}}, partitions)
     payments, customers = reference_inputs()
     producer = producer_factory({"enable.idempotence": True})
     for topic, rows in ((f"{p}ref-customers", customers), (f"{p}ref-payments", payments)):
@@ -257,7 +266,8 @@ def run_reference_topology(producer_factory, consumer_factory, admin, topic_pref
             producer.produce(topic, key=key.encode(), value=serdes.json.serialize(value), timestamp=ts)
         producer.flush()
     app = StreamsApp(reference_topology(p), {"application.id": f"{p}ref-app",
-                                             "processing.guarantee": processing_guarantee},
+                                             "processing.guarantee": processing_guarantee,
+                                             "topic.retention.ms": "-1"},
                      clients=clients, clock=clock)
     processed = app.run(timeout=120)
     tables = {name: dict(sorted((f"{k.key}@{k.window.start_ms}" if hasattr(k, "window") else str(k), v)
