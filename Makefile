@@ -54,5 +54,12 @@ test: setup kafka-jars
 test-fast: setup
 	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest -m "not kafka and not browser and not docker"
 
+# The simulator against real Kafka on the same workloads, in one run: a table of wall-clock times, the
+# ratios sim/real and the simulator's virtual time, and the numbers as JSON in bench-results/.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--records 50000"
+BENCH_ARGS ?=
+bench: setup kafka-jars
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) kafka/lib kafka/target .pytest_cache .hypothesis test-artifacts
