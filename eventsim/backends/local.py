@@ -194,9 +194,24 @@ def write_properties(path, config):
     path.write_text("".join("%s=%s\n" % (k, v) for k, v in config.items()))
 
 
+_CAUSE_MARKERS = ("ConfigException", "Invalid value", "Exception in thread", "ERROR", "Error:")
+
+
+def explain_output(text, lines=25):
+    """The lines of a broker's output that say what went wrong (config errors, exceptions), then its tail.
+
+    A JVM stack trace can push the one line that matters (e.g. ``Invalid value x for configuration y``)
+    out of a plain tail, so those lines are quoted first."""
+    all_lines = text.splitlines()
+    causes = [line for line in all_lines if any(m in line for m in _CAUSE_MARKERS)][:5]
+    tail = all_lines[-lines:]
+    head = ["What went wrong:"] + causes + ["", "Last lines:"] if causes else []
+    return "\n".join(head + tail)
+
+
 def log_tail(path, lines=25):
     try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+        return explain_output(Path(path).read_text(errors="replace"), lines)
     except OSError:
         return "(no log)"
 
@@ -344,7 +359,7 @@ class LocalKafka(RealKafkaBackend):
             out, _ = run.communicate(timeout=120)
             if run.returncode != 0:
                 raise BackendError("Formatting the storage of Kafka node %d failed (exit %d):\n%s"
-                                   % (i, run.returncode, out[-3000:]))
+                                   % (i, run.returncode, explain_output(out)))
 
     def _spawn(self, node_id):
         log = open(self.log_path(node_id), "ab")
