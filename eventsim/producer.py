@@ -78,6 +78,11 @@ def _to_bytes(value, what):
                     f"serialize it first, e.g. json.dumps(obj).encode()")
 
 
+def _first_set(*callbacks):
+    """The first callback that is given (``is not None``: a callable object may well be falsy)."""
+    return next((cb for cb in callbacks if cb is not None), None)
+
+
 def _normalize_headers(headers):
     if headers is None:
         return None
@@ -113,7 +118,7 @@ class Producer:
         self._transactional_id = c.get("transactional.id") or None
         self._idempotent = bool(c["enable.idempotence"]) or self._transactional_id is not None
         self._partitioner = _partitioner.Partitioner(c["partitioner"], int(c["sticky.partitioning.linger.ms"]))
-        self._default_cb = conf.get("on_delivery") or conf.get("delivery_report") or conf.get("dr_cb")
+        self._default_cb = _first_set(conf.get("on_delivery"), conf.get("delivery_report"), conf.get("dr_cb"))
         self._queues = collections.defaultdict(collections.deque)   # (topic, p) -> deque[_Pending]
         self._inflight = collections.defaultdict(list)              # (topic, p) -> [_Batch]
         self._linger_timers = {}
@@ -155,7 +160,7 @@ class Producer:
             raise TypeError(f"timestamp must be an int of milliseconds >= 0 (0 = now), got {timestamp!r}")
         value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
         headers = _normalize_headers(headers)
-        cb = on_delivery or callback or self._default_cb
+        cb = _first_set(on_delivery, callback, self._default_cb)
         if self._txn_state is not None and self._txn_state != "InTransaction":
             raise KafkaException(KafkaError(KafkaError._STATE,
                                             reason=f"Operation not valid in state {self._txn_state}: a transactional "
