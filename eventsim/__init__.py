@@ -23,17 +23,26 @@ _EXPORTS = {
     "Cluster": "cluster",
     "Consumer": "consumer",
     "Producer": "producer",
-    "KafkaError": "errors", "KafkaException": "errors",
-    "Message": "message", "TopicPartition": "message",
+    "KafkaError": "errors",
+    "Message": "message",
     "OFFSET_BEGINNING": "message", "OFFSET_END": "message", "OFFSET_INVALID": "message", "OFFSET_STORED": "message",
     "TIMESTAMP_CREATE_TIME": "message", "TIMESTAMP_LOG_APPEND_TIME": "message", "TIMESTAMP_NOT_AVAILABLE": "message",
 }
 _SUBMODULES = {"admin", "backends", "widgets", "streams", "faults", "snapshot", "config", "partitioner"}
 
-__all__ = sorted(_EXPORTS) + ["connect", "admin"]
+
+# What a learner builds and catches is confluent-kafka's own: a real client accepts nothing else, and the
+# simulator accepts these too (its KafkaException is a subclass of confluent-kafka's).
+_FROM_CONFLUENT = ("TopicPartition", "KafkaException")
+
+__all__ = sorted(list(_EXPORTS) + list(_FROM_CONFLUENT)) + ["connect", "admin"]
 
 
 def __getattr__(name):
+    if name in _FROM_CONFLUENT:
+        value = getattr(importlib.import_module("confluent_kafka"), name)
+        globals()[name] = value
+        return value
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value

@@ -888,3 +888,10 @@ def _check_offsets_request(request):
 def _is_simple(described):
     """A group that only stores offsets (consumers using ``assign()``) has no protocol: a "simple" group."""
     return not described.get("protocol") and not described.get("members")
+
+
+# Portability: the topics and partition counts a learner asks for are built with confluent-kafka's own
+# request classes, so the same NewTopic / NewPartitions work with this AdminClient and with a real one.
+# (The classes above document the shape this module reads; confluent-kafka's carry the same attributes.)
+SimNewTopic, SimNewPartitions = NewTopic, NewPartitions
+from confluent_kafka.admin import NewPartitions, NewTopic  # noqa: E402,F811

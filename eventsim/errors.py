@@ -10,6 +10,8 @@ librdkafka; both attribute names exist here and ``name()`` returns librdkafka's,
 """
 from __future__ import annotations
 
+import confluent_kafka as _confluent
+
 # (code, name, description) exactly as librdkafka 2.x reports them.
 _CODES = [
     (-199, '_BAD_MSG', 'Local: Bad message format'),
@@ -264,8 +266,12 @@ for _code, _name, _desc in _CODES:
 KafkaError.NOT_LEADER_OR_FOLLOWER = 6
 
 
-class KafkaException(Exception):
-    """Raised by client calls, as ``confluent_kafka.KafkaException``; ``args[0]`` is the ``KafkaError``."""
+class KafkaException(_confluent.KafkaException):
+    """Raised by client calls, as ``confluent_kafka.KafkaException``; ``args[0]`` is the ``KafkaError``.
+
+    It *is* a ``confluent_kafka.KafkaException`` (a subclass), so ``except confluent_kafka.KafkaException``
+    (or ``except eventsim.KafkaException``, which names confluent-kafka's class) catches errors from the
+    simulator and from a real cluster alike."""
 
     def __init__(self, error, *args, **kwargs):
         if not isinstance(error, KafkaError):

@@ -1,5 +1,12 @@
-"""``TopicPartition`` and ``Message``: the two value types a client hands around, as in confluent-kafka."""
+"""``TopicPartition`` and ``Message``: the two value types a client hands around, as in confluent-kafka.
+
+Portability: ``eventsim.TopicPartition`` (what learners import) is confluent-kafka's own class, because a
+real consumer accepts nothing else. The simulator takes those as input everywhere; the ones it *returns*
+are this module's ``TopicPartition``, which looks and prints the same and can carry an ``error``.
+"""
 from __future__ import annotations
+
+import confluent_kafka as _confluent
 
 # Logical offsets, with librdkafka's values (confluent_kafka.OFFSET_*).
 OFFSET_BEGINNING = -2
@@ -13,7 +20,15 @@ TIMESTAMP_CREATE_TIME = 1
 TIMESTAMP_LOG_APPEND_TIME = 2
 
 
-class TopicPartition:
+class _AcceptsConfluentTopicPartition(type):
+    """``isinstance(confluent_kafka.TopicPartition(...), TopicPartition)`` is true: the simulator's type checks
+    accept the real client's objects."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or isinstance(obj, _confluent.TopicPartition)
+
+
+class TopicPartition(metaclass=_AcceptsConfluentTopicPartition):
     """A topic, a partition number and an optional offset (plus ``metadata``, ``leader_epoch``, ``error``)."""
 
     __slots__ = ("topic", "partition", "offset", "metadata", "leader_epoch", "error")
@@ -36,10 +51,10 @@ class TopicPartition:
     def __eq__(self, other):
         if not isinstance(other, TopicPartition):
             return NotImplemented
-        return self._key() == other._key()
+        return self._key() == (other.topic, other.partition)
 
     def __lt__(self, other):
-        return self._key() < other._key()
+        return self._key() < (other.topic, other.partition)
 
     def __hash__(self):
         return hash(self._key())
