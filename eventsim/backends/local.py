@@ -127,8 +127,14 @@ def free_ports(count):
 
 
 def new_cluster_id():
-    """A KRaft cluster id: 16 random bytes, base64url without padding (what ``kafka-storage random-uuid`` prints)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, base64url without padding (what ``kafka-storage random-uuid`` prints).
+
+    Like Kafka's ``Uuid.randomUuid()``, an id starting with ``-`` is drawn again: on a command line it would
+    be read as an option (``kafka-storage format -t -abc...`` fails)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def simulator_like_config(n):
