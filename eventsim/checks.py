@@ -55,6 +55,20 @@ def _ok(text):
     return True
 
 
+
+def _expect_crash(run, name, returned_msg, lab, exercise):
+    """Run the learner's ``run()``, which must end in the simulated crash the check injected."""
+    try:
+        run()
+    except SimulatedCrash:
+        return
+    except (NotImplementedError, CheckFailed):
+        raise
+    except Exception as exc:
+        raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}") from exc
+    _fail(returned_msg, lab, exercise)
+
+
 def _fail(text, lab=None, exercise=None):
     if lab is not None:
         text += f'\n  Stuck? Run eventsim.checks.hint("{lab}", {exercise}) for a hint.'
@@ -688,17 +702,9 @@ def _ledger_run(run_ledger, records, crash_at, crash_after_effect):
 
     c1 = _consumer(cluster, conf)
     c1.subscribe(["transfers"])
-    try:
-        run_ledger(c1, crashing_process)
-    except SimulatedCrash:
-        pass
-    except (NotImplementedError, CheckFailed):
-        raise
-    except Exception as exc:
-        raise CheckFailed(f"run_ledger raised {type(exc).__name__}: {exc}") from exc
-    else:
-        _fail(f"run_ledger returned although process() raised on record {crash_at - 1}: let the exception "
-              f"escape (a crashed program does not carry on)", "lab05", 1)
+    _expect_crash(lambda: run_ledger(c1, crashing_process), "run_ledger",
+                  f"run_ledger returned although process() raised on record {crash_at - 1}: let the exception "
+                  f"escape (a crashed program does not carry on)", "lab05", 1)
     c1.close()                                      # auto-commit is off: closing commits nothing
     first_run = list(processed)
     c2 = _consumer(cluster, conf)
@@ -790,16 +796,9 @@ def _transform_run(transform_loop, records, crash_at, where):
     c1, p1 = _consumer(cluster, cconf), _producer(cluster, pconf)
     p1.init_transactions()
     c1.subscribe(["orders"])
-    try:
-        transform_loop(c1, _CrashingProducer(p1, crash_at, where), "orders-upper")
-    except SimulatedCrash:
-        pass
-    except (NotImplementedError, CheckFailed):
-        raise
-    except Exception as exc:
-        raise CheckFailed(f"transform_loop raised {type(exc).__name__}: {exc}") from exc
-    else:
-        _fail("transform_loop returned although the process crashed: let the exception escape", "lab05", 3)
+    _expect_crash(lambda: transform_loop(c1, _CrashingProducer(p1, crash_at, where), "orders-upper"),
+                  "transform_loop", "transform_loop returned although the process crashed: let the exception escape",
+                  "lab05", 3)
     c1.close()
     c2, p2 = _consumer(cluster, cconf), _producer(cluster, pconf)
     p2.init_transactions()                        # fences p1 and aborts its open transaction
