@@ -893,5 +893,5 @@ def _is_simple(described):
 # Portability: the topics and partition counts a learner asks for are built with confluent-kafka's own
 # request classes, so the same NewTopic / NewPartitions work with this AdminClient and with a real one.
 # (The classes above document the shape this module reads; confluent-kafka's carry the same attributes.)
-SimNewTopic, SimNewPartitions = NewTopic, NewPartitions
-from confluent_kafka.admin import NewPartitions, NewTopic  # noqa: E402,F811
+SimNewTopic, SimNewPartitions, SimConfigResource = NewTopic, NewPartitions, ConfigResource
+from confluent_kafka.admin import ConfigResource, NewPartitions, NewTopic  # noqa: E402,F811

@@ -4,7 +4,7 @@ import pytest
 from confluent_kafka.admin import AdminClient as RealAdminClient
 
 import eventsim
-from eventsim.admin import NewPartitions, NewTopic
+from eventsim.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
 
 def test_topic_partition_is_the_real_clients_class_and_a_real_consumer_accepts_it():
@@ -37,6 +37,19 @@ def test_admin_requests_are_the_real_clients_classes():
     futures = real.create_topics([NewTopic("orders", num_partitions=3, replication_factor=1)],
                                  request_timeout=0.1)
     assert set(futures) == {"orders"}        # accepted (it fails later only because no broker answers)
+
+
+def test_config_resources_are_the_real_clients_class_and_work_on_the_simulator():
+    assert ConfigResource is confluent_kafka.admin.ConfigResource
+    cluster = eventsim.Cluster(brokers=1, seed=0)
+    assert cluster.create_topic("orders", 1, 1, {"retention.ms": "1000"}) is None
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap_servers})
+    resource = ConfigResource(ConfigResource.Type.TOPIC, "orders", incremental_configs=[
+        confluent_kafka.admin.ConfigEntry("retention.ms", "5000",
+                                          incremental_operation=confluent_kafka.admin.AlterConfigOpType.SET)])
+    assert admin.incremental_alter_configs([resource])[resource].result() is None
+    described = admin.describe_configs([ConfigResource("topic", "orders")])
+    assert [f.result()["retention.ms"].value for f in described.values()] == ["5000"]
 
 
 def test_simulator_errors_are_caught_as_the_real_clients_kafka_exception():
