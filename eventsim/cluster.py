@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from . import config as _config
 from .clock import VirtualClock
 from .controller import Controller
+from .quorum import QUORUM_ELECTION_TIMEOUT_MS, QUORUM_FETCH_TIMEOUT_MS, Quorum
 from .errors import KafkaError, KafkaException
 from .message import OFFSET_BEGINNING, OFFSET_END
 from .network import CLIENT, Network
@@ -61,11 +62,13 @@ INTERNAL_TOPICS = ("__consumer_offsets", "__transaction_state")
 
 @dataclass
 class Broker:
-    """One broker process. ``alive`` is false after a crash or shutdown until ``start_broker``."""
+    """One broker process. ``alive`` is false after a crash or shutdown until ``start_broker``;
+    ``paused`` is true while the process is frozen (``pause_broker``): running, but answering nothing."""
     id: int
     host: str = "sim"
     port: int = 9092
     alive: bool = True
+    paused: bool = False
     rack: str | None = None
 
 
@@ -112,15 +115,19 @@ class Topic:
 
 
 class Cluster:
-    """A deterministic simulated Kafka cluster. ``Cluster(brokers=3, seed=0)``."""
+    """A deterministic simulated Kafka cluster: ``Cluster(brokers=3, controllers=3, seed=0)``, brokers
+    ``1..N`` and a KRaft controller quorum of dedicated controllers ``101..`` (``quorum.py``)."""
 
     _registry: "weakref.WeakValueDictionary[str, Cluster]" = weakref.WeakValueDictionary()
     _names = itertools.count(1)
 
-    def __init__(self, brokers=3, seed=0, name=None, config=None):
+    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3):
         if isinstance(brokers, bool) or not isinstance(brokers, int) or not 1 <= brokers <= 64:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"brokers must be an int from 1 to 64, got {brokers!r}"))
+        if isinstance(controllers, bool) or not isinstance(controllers, int) or not 1 <= controllers <= 9:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason=f"controllers must be an int from 1 to 9, got {controllers!r}"))
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = VirtualClock()
@@ -136,6 +143,7 @@ class Cluster:
         self.events: list[tuple[int, str]] = []
         self.network = Network(self.clock, self.broker_alive)
         self.controller = Controller(self)
+        self.quorum = Quorum(self.clock, self.rng, controllers, self.controller.take_over, self.record_event)
         self._hw_listeners = []
         from .group import GroupCoordinator
         from .transactions import TransactionCoordinator
@@ -233,33 +241,68 @@ class Cluster:
                 part.shrink_isr()
 
     def _enforce_retention(self):
-        """``log.retention.check.interval.ms``: every live replica deletes expired segments."""
+        """``log.retention.check.interval.ms``: every live replica deletes expired segments. Returns
+        ``{"topic-partition": (old, new)}`` of the leaders' log start offsets that moved."""
+        moved = {}
         for part in self.all_partitions():
+            before = part.log_start_offset
             for b, rep in part.replica.items():
                 if self.broker_alive(b):
                     rep.log.apply_retention(self.now_ms, rep.high_watermark)
+            if part.log_start_offset != before:
+                moved[part.name] = (before, part.log_start_offset)
+        return moved
 
     def run_retention_now(self):
-        """Run the retention check at once instead of waiting for its next scheduled run."""
-        self._enforce_retention()
+        """Run the retention check at once instead of waiting for its next scheduled run; returns what
+        moved, ``{"topic-partition": (old log start, new log start)}``."""
+        return self._enforce_retention()
 
     def _run_log_cleaner(self):
-        """The log cleaner compacts topics with ``cleanup.policy`` containing ``compact``."""
+        """The log cleaner compacts topics with ``cleanup.policy`` containing ``compact``. Returns
+        ``{"topic-partition": records removed}`` from the leaders' logs, where any were."""
+        removed = {}
         for part in self.all_partitions():
             if "compact" not in part.topic.config_value("cleanup.policy"):
                 continue
+            before = self._record_count(part)
             for b, rep in part.replica.items():
                 if self.broker_alive(b):
                     rep.log.compact(self.now_ms, rep.state.last_stable_offset(rep.high_watermark))
+            if self._record_count(part) != before:
+                removed[part.name] = before - self._record_count(part)
+        return removed
+
+    @staticmethod
+    def _record_count(part):
+        rep = part.leader_replica or part._most_advanced_replica()
+        return sum(1 for r in rep.log.read(rep.log.log_start_offset) if r.control is None)
 
     def run_log_cleaner_now(self):
-        """Compact every compacted topic at once instead of waiting for ``log.cleaner.backoff.ms``."""
-        self._run_log_cleaner()
+        """Compact every compacted topic at once instead of waiting for ``log.cleaner.backoff.ms``;
+        returns ``{"topic-partition": records removed}``."""
+        return self._run_log_cleaner()
+
+    def drop_responses(self, topic, partition=0, count=1, api="Produce"):
+        """Lose the next ``count`` ``api`` responses for ``topic``-``partition`` on the network (the
+        broker did the work; the client never hears of it). The simulator loses Produce responses."""
+        if api != "Produce":
+            raise ValueError(f"drop_responses() can lose 'Produce' responses, got api={api!r}")
+        if not isinstance(topic, str) or isinstance(partition, bool) or not isinstance(partition, int) \
+                or isinstance(count, bool) or not isinstance(count, int) or count < 1 or partition < 0:
+            raise ValueError(f"drop_responses() takes a topic name, a partition >= 0 and a count >= 1, got "
+                             f"{topic!r}, {partition!r}, {count!r}")
+        self.network.drop_produce_responses(topic, partition, count)
 
     # -- brokers -------------------------------------------------------------------------------------
     def broker_alive(self, broker_id):
+        """The broker answers: its process runs and is not frozen."""
         b = self.brokers.get(broker_id)
-        return b is not None and b.alive
+        return b is not None and b.alive and not b.paused
+
+    def broker_heartbeating(self, broker_id):
+        """The controller hears from the broker: it answers and is not cut off from the controllers."""
+        return self.broker_alive(broker_id) and broker_id not in self.network.isolated
 
     def broker_usable(self, broker_id):
         """Alive and registered with the controller (not fenced)."""
@@ -270,26 +313,33 @@ class Cluster:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"no broker {broker_id!r}; brokers are {sorted(self.brokers)}"))
 
+    def _broker_state_error(self, broker_id, state):
+        return KafkaException(KafkaError(KafkaError._STATE, reason=f"broker {broker_id} is {state}"))
+
     def stop_broker(self, broker_id, clean=False, wait=True):
         """Stop a broker: a crash by default, or a controlled shutdown with ``clean=True``.
 
         After a crash the controller notices only after ``broker.session.timeout.ms`` of missing heartbeats;
         with ``wait=True`` (default) virtual time runs until that has happened, so on return the new leaders
         are in place. ``wait=False`` leaves the cluster in the window where the old leader is unreachable.
+        Without an active controller nothing can happen, so nothing is waited for. A paused broker can be
+        stopped too (its frozen process is killed).
         """
         self._check_broker_id(broker_id)
         broker = self.brokers[broker_id]
         if not broker.alive:
-            raise KafkaException(KafkaError(KafkaError._STATE, reason=f"broker {broker_id} is already stopped"))
-        if clean:
+            raise self._broker_state_error(broker_id, "already stopped")
+        was_paused, broker.paused = broker.paused, False
+        if clean and not was_paused:
             self.controller.controlled_shutdown(broker_id)
             broker.alive = False
             self.record_event(f"broker {broker_id} shut down cleanly")
             return
         broker.alive = False
         self.record_event(f"broker {broker_id} crashed")
-        self.controller.broker_crashed(broker_id)
-        if wait:
+        if not was_paused:            # a frozen broker already sent no heartbeats: its session runs out as it was
+            self.controller.broker_crashed(broker_id)
+        if wait and self.controller.available:
             self.run_until(lambda: broker_id in self.fenced,
                            int(self.config["broker.session.timeout.ms"]) + 1)
 
@@ -299,29 +349,69 @@ class Cluster:
         self._check_broker_id(broker_id)
         broker = self.brokers[broker_id]
         if broker.alive:
-            raise KafkaException(KafkaError(KafkaError._STATE, reason=f"broker {broker_id} is already running"))
+            raise self._broker_state_error(broker_id, "paused, not stopped: use resume_broker" if broker.paused
+                                           else "already running")
         broker.alive = True
         self.record_event(f"broker {broker_id} started")
         self.controller.broker_started(broker_id)
         if wait:
-            hosted = [p for p in self.all_partitions() if broker_id in p.replicas and p.leader >= 0]
-            self.run_until(lambda: all(broker_id in p.isr for p in hosted),
-                           int(self.config["replica.lag.time.max.ms"]))
+            self._wait_in_sync(broker_id)
+
+    def _wait_in_sync(self, broker_id):
+        if not self.controller.available:
+            return
+        hosted = [p for p in self.all_partitions() if broker_id in p.replicas and p.leader >= 0]
+        self.run_until(lambda: all(broker_id in p.isr for p in hosted),
+                       int(self.config["replica.lag.time.max.ms"]))
+
+    def pause_broker(self, broker_id):
+        """Freeze a broker (a long GC pause, ``SIGSTOP``): it keeps its state but answers nothing, fetches
+        nothing and sends no heartbeats; after ``broker.session.timeout.ms`` the controller fences it.
+
+        Simplification: requests and responses sent to it while it is frozen are lost (a real broker finds
+        them in its socket buffers when it wakes up); the senders retry, as after any lost message."""
+        self._check_broker_id(broker_id)
+        broker = self.brokers[broker_id]
+        if not broker.alive or broker.paused:
+            raise self._broker_state_error(broker_id, "stopped" if not broker.alive else "already paused")
+        broker.paused = True
+        self.record_event(f"broker {broker_id} paused (frozen process)")
+        if broker_id not in self.network.isolated:
+            self.controller.broker_crashed(broker_id)
+
+    def resume_broker(self, broker_id, wait=True):
+        """Unfreeze a paused broker. It heartbeats again: if the controller had fenced it meanwhile it
+        registers again and, with ``wait=True``, virtual time runs until it is back in its ISRs."""
+        self._check_broker_id(broker_id)
+        broker = self.brokers[broker_id]
+        if not broker.paused:
+            raise self._broker_state_error(broker_id, "not paused" if broker.alive else "stopped")
+        broker.paused = False
+        self.record_event(f"broker {broker_id} resumed")
+        if broker_id not in self.network.isolated:
+            self.controller.broker_resumed(broker_id)
+        if wait:
+            self._wait_in_sync(broker_id)
 
     def isolate_broker(self, broker_id):
         """Cut a broker off from the other brokers and the controller (clients still reach it)."""
         self._check_broker_id(broker_id)
+        if broker_id in self.network.isolated:
+            raise self._broker_state_error(broker_id, "already isolated")
         self.network.isolate(broker_id)
         self.record_event(f"broker {broker_id} isolated from the cluster")
-        self.controller.broker_isolated(broker_id)
+        if self.broker_alive(broker_id):
+            self.controller.broker_isolated(broker_id)
 
     def slow_broker(self, broker_id, extra_ms):
-        """Add ``extra_ms`` of latency to every message to or from a broker."""
+        """Add ``extra_ms`` of latency to every message to or from a broker (0 removes it)."""
         self._check_broker_id(broker_id)
+        if isinstance(extra_ms, bool) or not isinstance(extra_ms, (int, float)) or not 0 <= extra_ms <= 3_600_000:
+            raise ValueError(f"slow_broker() takes a latency in ms from 0 to 3600000, got {extra_ms!r}")
         self.network.slow(broker_id, extra_ms)
 
     def heal_network(self):
-        """Remove all network faults; isolated brokers register again with the controller."""
+        """Remove all network faults; isolated brokers heartbeat to the controller again."""
         isolated = set(self.network.isolated)
         self.network.heal()
         for b in sorted(isolated):
@@ -331,6 +421,35 @@ class Cluster:
     def elect_preferred_leaders(self):
         """Preferred leader election now (kafka-leader-election.sh --election-type PREFERRED)."""
         return self.controller.elect_preferred_leaders()
+
+    # -- controllers ----------------------------------------------------------------------------------
+    def _check_controller_id(self, controller_id):
+        if isinstance(controller_id, bool) or not isinstance(controller_id, int) \
+                or controller_id not in self.quorum.nodes:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
+                                            reason=f"no controller {controller_id!r}; controllers are "
+                                                   f"{sorted(self.quorum.nodes)}"))
+
+    def stop_controller(self, controller_id):
+        """Crash one KRaft controller (``quorum.py``): with a majority left a new active controller is
+        elected if needed; without one, metadata is frozen until a majority runs again."""
+        self._check_controller_id(controller_id)
+        if not self.quorum.nodes[controller_id].alive:
+            raise KafkaException(KafkaError(KafkaError._STATE,
+                                            reason=f"controller {controller_id} is already stopped"))
+        self.quorum.stop(controller_id)
+
+    def start_controller(self, controller_id, wait=True):
+        """Start a stopped controller; with ``wait=True`` virtual time runs until an election that the
+        quorum can now hold has happened."""
+        self._check_controller_id(controller_id)
+        if self.quorum.nodes[controller_id].alive:
+            raise KafkaException(KafkaError(KafkaError._STATE,
+                                            reason=f"controller {controller_id} is already running"))
+        self.quorum.start(controller_id)
+        if wait and self.quorum.has_majority():
+            self.run_until(lambda: self.quorum.available,
+                           QUORUM_FETCH_TIMEOUT_MS + QUORUM_ELECTION_TIMEOUT_MS + 1)
 
     # -- topics (CreateTopics, DeleteTopics, CreatePartitions, configs) ------------------------------------
     def all_partitions(self):

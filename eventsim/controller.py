@@ -19,8 +19,14 @@ Modelled behaviour:
   either becomes leader (an offline partition whose ISR it is in) or a follower that truncates by
   leader epoch, catches up and rejoins the ISR.
 
-Every election bumps the partition's leader epoch. Simplification: the controller quorum itself
-never fails (it is not one of the simulated brokers).
+Every election bumps the partition's leader epoch. The controller is not one of the brokers: it is the
+active voter of the KRaft quorum (``quorum.py``). Everything here is a write to the metadata log, so it
+happens only while an active controller exists; without one, a crashed broker is neither fenced nor
+replaced, and a restarted broker cannot register, until a majority of the voters is back. The new active
+controller then starts every broker's session afresh (``take_over``).
+
+A **paused** broker (a frozen process, ``pause_broker``) sends no heartbeats, so the controller treats it
+like a crashed one; when it resumes it heartbeats again, and registers again if it was fenced meanwhile.
 """
 from __future__ import annotations
 
@@ -34,9 +40,25 @@ class Controller:
     def clock(self):
         return self.cluster.clock
 
+    @property
+    def available(self):
+        """An active controller exists (the quorum has a majority and has elected one)."""
+        return self.cluster.quorum.available
+
+    def take_over(self, controller_id):
+        """A newly elected active controller: every broker's session starts now. Brokers that do not
+        heartbeat (crashed, paused, isolated) are fenced after ``broker.session.timeout.ms``; brokers that
+        started while no controller could register them register now."""
+        for b in sorted(self.cluster.brokers):
+            if not self.cluster.broker_heartbeating(b):
+                if b not in self.cluster.fenced:
+                    self.broker_crashed(b)
+            elif b in self.cluster.fenced:
+                self.broker_started(b)
+
     # -- broker lifecycle ------------------------------------------------------------------------------
     def broker_crashed(self, broker_id):
-        """Heartbeats stop; the broker is fenced after ``broker.session.timeout.ms``."""
+        """Heartbeats stop; the broker is fenced after ``broker.session.timeout.ms`` (counted afresh)."""
         timeout = int(self.cluster.broker_config("broker.session.timeout.ms"))
         self._cancel_fence(broker_id)
         self._fence_timers[broker_id] = self.clock.schedule(timeout, lambda: self.fence(broker_id),
@@ -54,6 +76,8 @@ class Controller:
     def fence(self, broker_id):
         """Remove the broker from every ISR and move leadership off it."""
         self._fence_timers.pop(broker_id, None)
+        if not self.available:
+            return      # nobody can write the fencing; the next active controller starts over (take_over)
         self.cluster.fenced.add(broker_id)
         self.cluster.record_event(f"controller fenced broker {broker_id} (no heartbeat for "
                                   f"{self.cluster.broker_config('broker.session.timeout.ms')} ms)")
@@ -66,7 +90,10 @@ class Controller:
                 self.elect(part, reason=f"broker {broker_id} fenced")
 
     def controlled_shutdown(self, broker_id):
-        """Clean shutdown: leadership moves first, then the broker leaves every ISR."""
+        """Clean shutdown: leadership moves first, then the broker leaves every ISR. Without an active
+        controller nobody can move leadership, and the broker simply stops (as after a crash)."""
+        if not self.available:
+            return self.broker_crashed(broker_id)
         self.cluster.fenced.add(broker_id)
         for part in self.cluster.all_partitions():
             if broker_id not in part.replicas:
@@ -123,8 +150,21 @@ class Controller:
                                   + (f" ({reason})" if reason else ""))
         self.cluster.on_leader_change(part, old, new_leader)
 
+    def broker_resumed(self, broker_id):
+        """A paused broker heartbeats again: if it was not fenced yet, its session simply goes on (its
+        followers fetch again); if it was, it registers again like a restarted broker."""
+        if broker_id in self._fence_timers:
+            self._cancel_fence(broker_id)
+            for part in self.cluster.all_partitions():
+                if broker_id in part.replicas and part.leader not in (-1, broker_id):
+                    part.start_follower(broker_id)
+            return
+        self.broker_started(broker_id)
+
     def elect_preferred_leaders(self, partitions=None):
         """Move leadership back to each partition's preferred (first) replica where it is in the ISR."""
+        if not self.available:
+            return 0
         moved = 0
         for part in partitions or self.cluster.all_partitions():
             preferred = part.replicas[0]

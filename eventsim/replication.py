@@ -19,9 +19,13 @@ What is modelled, as Kafka's ``Partition`` / ``ReplicaFetcherThread`` do it:
   the ISR is too small, and a write that was appended but completes with a shrunken ISR gets
   ``NOT_ENOUGH_REPLICAS_AFTER_APPEND`` (20).
 
+* ISR changes are the controller's to make (the leader asks with ``AlterPartition``): while the quorum
+  has no active controller the ISR can neither shrink nor grow, so an ``acks=all`` write that waits for
+  a dead follower waits until its request times out.
+
 Simplifications: one record batch per produce request per partition; fetch size limits are a record
-count (``FOLLOWER_FETCH_MAX_RECORDS``), not bytes; ISR changes take effect at once (no AlterPartition
-round trip to the controller).
+count (``FOLLOWER_FETCH_MAX_RECORDS``), not bytes; an ISR change takes effect at once when an active
+controller exists (no AlterPartition round trip is simulated).
 """
 from __future__ import annotations
 
@@ -309,7 +313,7 @@ class Partition:
 
     def _maybe_expand_isr(self, broker_id):
         """A follower rejoins the ISR once it has reached the HW and the current epoch's start offset."""
-        if broker_id in self.isr:
+        if broker_id in self.isr or not self.cluster.controller.available:
             return
         leader = self.leader_replica
         state = self._followers[broker_id]
@@ -320,7 +324,7 @@ class Partition:
 
     def shrink_isr(self):
         """Drop followers that have not caught up within ``replica.lag.time.max.ms`` (checked periodically)."""
-        if self.leader < 0:
+        if self.leader < 0 or not self.cluster.controller.available:
             return
         out = [b for b in self.isr if b != self.leader and not self._follower_caught_up(b)]
         if not out:

@@ -16,8 +16,10 @@ SNAPSHOT_TOPIC_CONFIGS = ("cleanup.policy", "min.insync.replicas", "retention.by
                           "unclean.leader.election.enable")
 
 SNAPSHOT_KEYS = {
-    "snapshot": ("backend", "cluster_id", "time_ms", "controller", "brokers", "topics", "groups"),
-    "broker": ("id", "host", "port", "alive"),
+    "snapshot": ("backend", "cluster_id", "time_ms", "controller", "controllers", "brokers", "topics",
+                 "groups"),
+    "broker": ("id", "host", "port", "alive", "paused"),
+    "controller": ("id", "alive", "active"),
     "topic": ("name", "internal", "config", "partitions"),
     "partition": ("partition", "leader", "leader_epoch", "replicas", "isr", "offline_replicas",
                   "log_start_offset", "high_watermark", "log_end_offset", "last_stable_offset",
@@ -92,8 +94,9 @@ def build_sim_snapshot(cluster, records=False, max_records=20, include_internal=
         "backend": "sim",
         "cluster_id": cluster.cluster_id,
         "time_ms": cluster.clock.now_ms,
-        "controller": cluster.controller_id,
-        "brokers": [{"id": b.id, "host": b.host, "port": b.port, "alive": b.alive}
+        "controller": cluster.quorum.active,
+        "controllers": cluster.quorum.snapshot(),
+        "brokers": [{"id": b.id, "host": b.host, "port": b.port, "alive": b.alive, "paused": b.paused}
                     for b in sorted(cluster.brokers.values(), key=lambda b: b.id)],
         "topics": topics,
         "groups": cluster.groups.snapshot(),
@@ -111,6 +114,8 @@ def validate_snapshot(snap):
     check(snap, "snapshot", "snapshot")
     for b in snap["brokers"]:
         check(b, "broker", f"broker {b.get('id')}")
+    for c in snap["controllers"]:
+        check(c, "controller", f"controller {c.get('id')}")
     for t in snap["topics"]:
         check(t, "topic", f"topic {t.get('name')}")
         for p in t["partitions"]:

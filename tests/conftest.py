@@ -9,7 +9,7 @@ Markers (declared in pyproject.toml):
 
 Fixtures:
 
-* ``local_kafka`` (session): ONE 3-broker local Kafka cluster shared by every ``kafka`` test of the run,
+* ``local_kafka`` (session): ONE local Kafka cluster of the course shape (3 brokers, 3 controllers) shared by every ``kafka`` test of the run,
   always shut down at the end. Tests must leave it as they found it: unique topic / group names
   (``unique_name``), delete what they create (``make_topic`` does), restart brokers they stop.
 * ``unique_name``: ``unique_name("orders")`` -> ``"orders-3f9c2a1b"``.
@@ -60,10 +60,10 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(scope="session")
 def local_kafka():
-    """One 3-broker local Kafka cluster for the whole session (see the module docstring)."""
+    """One local Kafka cluster (3 brokers, 3 controllers) for the whole session (see the module docstring)."""
     skip_or_fail_without_kafka()
     from eventsim.backends.local import LocalKafka
-    kafka = LocalKafka(brokers=3, quiet=True)
+    kafka = LocalKafka(brokers=3, controllers=3, quiet=True)
     try:
         yield kafka
     finally:

@@ -71,31 +71,44 @@ def test_missing_jars_name_the_directory_and_make_target(monkeypatch, tmp_path):
 
 def test_kafka_home_jars_and_version_are_found(monkeypatch, tmp_path):
     (tmp_path / "libs").mkdir()
-    for jar in ("kafka_2.13-4.1.2.jar", "kafka_2.13-4.1.2-test.jar", "kafka-clients-4.1.2.jar"):
+    for jar in ("kafka_2.13-4.4.0.jar", "kafka_2.13-4.4.0-test.jar", "kafka-clients-4.4.0.jar"):
         (tmp_path / "libs" / jar).write_bytes(b"")
     monkeypatch.setenv("KAFKA_HOME", str(tmp_path))
-    assert local_mod.find_kafka_libs() == (tmp_path / "libs", "4.1.2")
+    assert local_mod.find_kafka_libs() == (tmp_path / "libs", "4.4.0")
 
 
-@pytest.mark.parametrize("brokers", [0, 2, 4])
-def test_only_one_or_three_brokers(brokers):
-    with pytest.raises(BackendError, match="1 or 3 brokers"):
-        backends.connect("local", brokers=brokers)
+@pytest.mark.parametrize("shape", [{"brokers": 0}, {"brokers": 2}, {"brokers": 4}, {"controllers": 2},
+                                   {"controllers": 0}, {"brokers": True}])
+def test_only_one_or_three_brokers_and_controllers(shape):
+    with pytest.raises(BackendError, match="1 or 3 (brokers|controllers)"):
+        backends.connect("local", **shape)
 
 
-def test_broker_configs_match_the_simulator_defaults():
-    ports = {1: (9001, 9101), 2: (9002, 9102), 3: (9003, 9103)}
-    conf = local_mod.broker_config(2, 3, ports, "/data")
-    assert conf["node.id"] == 2
-    assert conf["controller.quorum.voters"] == "1@127.0.0.1:9101,2@127.0.0.1:9102,3@127.0.0.1:9103"
+def test_node_configs_are_the_course_shape_with_the_simulator_defaults():
+    brokers, controllers = local_mod.node_ids(3, 3)
+    assert (brokers, controllers) == ((1, 2, 3), (101, 102, 103))
+    ports = {1: 9001, 2: 9002, 3: 9003, 101: 9101, 102: 9102, 103: 9103}
+    conf = local_mod.node_config(2, ports, controllers, "/data", 3)
+    assert (conf["node.id"], conf["process.roles"]) == (2, "broker")
+    assert conf["controller.quorum.voters"] == "101@127.0.0.1:9101,102@127.0.0.1:9102,103@127.0.0.1:9103"
     assert conf["advertised.listeners"] == "PLAINTEXT://127.0.0.1:9002"
     assert conf["auto.create.topics.enable"] == "false"
-    assert conf["group.initial.rebalance.delay.ms"] == 0
+    assert conf["group.initial.rebalance.delay.ms"] == "0"
     assert conf["unclean.leader.election.enable"] == "false"
     assert (conf["offsets.topic.replication.factor"], conf["transaction.state.log.min.isr"]) == (3, 2)
-    one = local_mod.broker_config(1, 1, {1: (9001, 9101)}, "/data")
+    assert conf["log.retention.check.interval.ms"] == 1000
+    ctl = local_mod.node_config(102, ports, controllers, "/data", 3)
+    assert (ctl["process.roles"], ctl["listeners"]) == ("controller", "CONTROLLER://127.0.0.1:9102")
+    assert "advertised.listeners" not in ctl
+    one = local_mod.node_config(1, {1: 9001, 101: 9101}, (101,), "/data", 1)
     assert (one["offsets.topic.replication.factor"], one["transaction.state.log.replication.factor"],
             one["transaction.state.log.min.isr"]) == (1, 1, 1)
+
+
+def test_shared_broker_settings_are_the_simulators_own_values():
+    from eventsim.cluster import BROKER_DEFAULTS
+    conf = local_mod.simulator_like_config(3)
+    assert all(conf[k] == BROKER_DEFAULTS[k] for k in local_mod.SHARED_BROKER_SETTINGS)
 
 
 def test_free_ports_are_distinct():
@@ -122,7 +135,9 @@ def test_three_brokers_are_up_and_the_handle_says_where(local_kafka):
     assert [(b["id"], b["alive"]) for b in snap["brokers"]] == [(1, True), (2, True), (3, True)]
     assert local_kafka.backend == "local"
     assert len(local_kafka.bootstrap_servers.split(",")) == 3
-    assert snap["controller"] in (1, 2, 3)
+    assert snap["controller"] in (101, 102, 103)
+    assert [(c["id"], c["alive"], c["active"]) for c in snap["controllers"]] == [
+        (i, True, i == snap["controller"]) for i in (101, 102, 103)]
     text = repr(local_kafka)
     assert "local" in text and local_kafka.bootstrap_servers in text and "EVENTSIM_BACKEND" in text
     assert "EVENTSIM_BACKEND" in local_kafka._repr_html_()
@@ -256,7 +271,7 @@ def test_bad_broker_ids_get_the_simulators_errors(local_kafka):
 
 @pytest.mark.kafka
 def test_close_leaves_no_java_process_and_no_data(tmp_path):
-    with backends.connect("local", brokers=1, quiet=True) as kafka:
+    with backends.connect("local", brokers=1, controllers=1, quiet=True) as kafka:
         pids = _broker_pids(kafka)
         data = kafka.data_dir
         assert pids and not any(_gone(p) for p in pids) and data.is_dir()
@@ -268,7 +283,7 @@ def test_close_leaves_no_java_process_and_no_data(tmp_path):
 
 @pytest.mark.kafka
 def test_a_forgotten_handle_still_stops_its_brokers():
-    kafka = backends.connect("local", brokers=1, quiet=True)
+    kafka = backends.connect("local", brokers=1, controllers=1, quiet=True)
     pids = _broker_pids(kafka)
     del kafka
     gc.collect()
@@ -278,7 +293,7 @@ def test_a_forgotten_handle_still_stops_its_brokers():
 @pytest.mark.kafka
 def test_a_broker_that_cannot_start_is_reported_with_its_log():
     with pytest.raises(BackendError) as info:
-        backends.connect("local", brokers=1, quiet=True, startup_timeout=60,
+        backends.connect("local", brokers=1, controllers=1, quiet=True, startup_timeout=60,
                          broker_config={"num.io.threads": "not-a-number"})
     assert "num.io.threads" in str(info.value)
 

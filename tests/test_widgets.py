@@ -26,8 +26,9 @@ def _partition(p, leader, replicas, leo, hw=None, start=0):
 
 def base_snapshot():
     return {
-        "backend": "sim", "cluster_id": "sim-0", "time_ms": 0, "controller": 1,
-        "brokers": [{"id": i, "host": "sim", "port": 9092, "alive": True} for i in (1, 2, 3)],
+        "backend": "sim", "cluster_id": "sim-0", "time_ms": 0, "controller": 101,
+        "controllers": [{"id": i, "alive": True, "active": i == 101} for i in (101, 102, 103)],
+        "brokers": [{"id": i, "host": "sim", "port": 9092, "alive": True, "paused": False} for i in (1, 2, 3)],
         "topics": [{  # sorted by name, as every backend's snapshot is
             "name": "__consumer_offsets", "internal": True, "config": {},
             "partitions": [_partition(0, 2, [2], 0)],
@@ -142,7 +143,7 @@ class FakeRealHandle:
     def snapshot(self):
         """What eventsim.backends.realsnapshot reports: no clock, no LEOs, no generation."""
         snap = self._sim.snapshot()
-        snap.update(backend="local", time_ms=None, controller=None)
+        snap.update(backend="local", time_ms=None, controller=None, controllers=[])
         for t in snap["topics"]:
             for p in t["partitions"]:
                 p["log_end_offset"] = None
@@ -341,7 +342,23 @@ def test_cluster_view_draws_brokers_roles_and_hides_internal_topics():
     assert "leader \u00b7 epoch 0" in html and "follower \u00b7 ISR" in html
     assert "__consumer_offsets" not in html
     assert [b.description for b in view.buttons.children] == ["Stop broker 1", "Stop broker 2", "Stop broker 3"]
-    assert "broker 1 <span class=\"es-d\">alive \u00b7 controller" in html
+    assert "broker 1 <span class=\"es-d\">alive</span>" in html
+    assert 'data-controller="101">controller 101 <span class="es-d">active' in html
+    assert "quorum: 3 of 3 running" in html
+
+
+def test_cluster_view_draws_the_quorum_losing_its_majority():
+    from eventsim.widgets.cluster_view import cluster_html, diff_snapshots
+    snap = FakeCluster().snapshot()
+    lost = dict(snap, controller=None, controllers=[{"id": 101, "alive": False, "active": False},
+                                                     {"id": 102, "alive": False, "active": False},
+                                                     {"id": 103, "alive": True, "active": False}])
+    html = cluster_html(lost, ["orders"])
+    assert "quorum: 1 of 3 running \u2014 no majority, metadata frozen" in html
+    assert 'data-controller="101">controller 101 <span class="es-d">stopped' in html
+    lines, _ = diff_snapshots(snap, lost)
+    assert lines[:3] == ["controller 101 stopped", "controller 102 stopped",
+                         "active controller 101 \u2192 none (no majority of controllers: metadata is frozen)"]
 
 
 def test_cluster_view_crash_button_runs_clock_until_controller_elects_new_leader():

@@ -2,15 +2,20 @@
 
     import eventsim
     kafka = eventsim.connect()                        # EVENTSIM_BACKEND, default "sim"
-    kafka = eventsim.connect("sim", brokers=3, seed=0)
-    kafka = eventsim.connect("local", brokers=3)      # real Kafka brokers as Java processes
+    kafka = eventsim.connect("sim", brokers=3, controllers=3, seed=0)
+    kafka = eventsim.connect("local")                 # real Kafka: 3 brokers + 3 controllers as Java processes
+    kafka = eventsim.connect("local", brokers=1, controllers=1)   # the light start
     kafka = eventsim.connect("testcontainers", brokers=3)   # real Kafka in Docker
     kafka = eventsim.connect("external")              # a shared cluster: KAFKA_BOOTSTRAP_SERVERS, ...
 
+Every backend that starts a cluster gives the course shape by default: 3 brokers (ids 1, 2, 3) and a KRaft
+controller quorum of 3 dedicated controllers (ids 101, 102, 103).
+
 The handle (see :mod:`eventsim.backends.base`) hands out clients with ``bootstrap.servers`` filled in
 (``kafka.Producer(conf)``, ``kafka.Consumer(conf)``, ``kafka.admin()``), draws the cluster
-(``kafka.snapshot()``), crashes and restarts brokers where the backend can (``stop_broker`` /
-``start_broker``), and stops what it started (``close()``, ``with``, or at exit).
+(``kafka.snapshot()``), offers one control surface (``wait``, ``stop_broker``, ``pause_broker``,
+``stop_controller``, ... ; ``kafka.capabilities()`` says which work on this backend), and stops what it
+started (``close()``, ``with``, or at exit).
 
 The backend modules import their heavy dependencies (the simulator, confluent-kafka, testcontainers)
 only when used, so ``import eventsim`` stays fast.
@@ -38,8 +43,9 @@ def connect(backend=None, **options):
     ``backend``: ``"sim"``, ``"local"``, ``"testcontainers"`` or ``"external"``; ``None`` reads
     ``EVENTSIM_BACKEND`` (default ``"sim"``). ``options`` go to the backend:
 
-    * sim: ``brokers=3, seed=0, name=None, config=None`` (a new ``eventsim.cluster.Cluster``)
-    * local: ``brokers=1|3, broker_config=None, jvm_opts=None, startup_timeout=120, data_dir=None, quiet=False``
+    * sim: ``brokers=3, controllers=3, seed=0, name=None, config=None`` (a new ``eventsim.cluster.Cluster``)
+    * local: ``brokers=3|1, controllers=3|1, broker_config=None, jvm_opts=None, startup_timeout=120,
+      data_dir=None, quiet=False``
     * testcontainers: ``brokers=1|3, image=None, startup_timeout=180``
     * external: ``bootstrap_servers=None, config=None, namespace=None`` (defaults from the environment)
     """

@@ -1,24 +1,30 @@
-"""The ``local`` backend: real Apache Kafka brokers as Java processes on this machine.
+"""The ``local`` backend: real Apache Kafka brokers and controllers as Java processes on this machine.
 
-``eventsim.connect("local", brokers=3)`` starts a KRaft cluster of 1 or 3 nodes, each a combined broker
-and controller (``process.roles=broker,controller``), numbered 1..N like the simulator's brokers, listening
-on free ports of 127.0.0.1, with its data in a temporary directory. The brokers are the real thing
-(``kafka.Kafka`` from the jars ``make kafka-jars`` fetches from Maven Central into ``kafka/lib/``, or from an
-installation named by ``KAFKA_HOME``), configured to behave like the simulator's defaults:
+``eventsim.connect("local")`` starts the course's cluster shape: **3 brokers** (``process.roles=broker``,
+node ids 1, 2, 3, like the simulator's brokers) and a **KRaft controller quorum of 3** dedicated controllers
+(``process.roles=controller``, node ids 101, 102, 103, small heaps). ``brokers=1, controllers=1`` is the
+light start. Every node listens on a free port of 127.0.0.1 and keeps its data in a temporary directory.
+The processes are the real thing (``kafka.Kafka`` from the jars ``make kafka-jars`` fetches from Maven
+Central into ``kafka/lib/``, or from an installation named by ``KAFKA_HOME``), configured to behave like
+the simulator's defaults:
 
 * ``auto.create.topics.enable=false``: producing to a missing topic fails, it does not create one;
 * ``group.initial.rebalance.delay.ms=0``: the first consumer of a group gets its partitions at once;
 * ``offsets.topic.replication.factor`` / ``transaction.state.log.replication.factor`` = min(3, N) and
-  ``transaction.state.log.min.isr`` = min(2, N), so a 1-node cluster works at all;
-* ``min.insync.replicas=1``, ``unclean.leader.election.enable=false`` (Kafka's defaults, stated here).
+  ``transaction.state.log.min.isr`` = min(2, N), so a 1-broker cluster works at all;
+* ``min.insync.replicas=1``, ``unclean.leader.election.enable=false`` (Kafka's defaults, stated here);
+* ``log.retention.check.interval.ms`` and ``log.cleaner.backoff.ms`` short (see :data:`HOUSEKEEPING`), so
+  ``run_retention_now()`` / ``run_log_cleaner_now()`` only have to wait a moment for the broker to act.
 
-``stop_broker(id)`` kills the node's process (SIGKILL, a crash) or, with ``clean=True``, sends SIGTERM for a
-controlled shutdown; both return once the controller has moved leadership off that broker, so a notebook
-shows the state after failover. ``start_broker(id)`` restarts the same node on its data and waits until it is
-back in the ISR of its partitions.
+The control surface (``eventsim.backends.base.CONTROL_METHODS``) with real mechanisms:
+``stop_broker(id)`` kills the broker's JVM (SIGKILL, a crash) or, with ``clean=True``, sends SIGTERM for a
+controlled shutdown; both return once the controller has moved leadership off that broker.
+``pause_broker(id)`` / ``resume_broker(id)`` send SIGSTOP / SIGCONT (a frozen process, as in a long GC
+pause). ``stop_controller(id)`` / ``start_controller(id)`` kill and restart a controller. The network
+faults (``isolate_broker``, ``slow_broker``, ``drop_responses``) need the simulator.
 
-No broker outlives its handle: ``close()`` kills the process groups and deletes the data; the same happens
-when the handle is garbage-collected and at interpreter (kernel) exit, and on Linux each broker also gets
+No process outlives its handle: ``close()`` kills the process groups and deletes the data; the same happens
+when the handle is garbage-collected and at interpreter (kernel) exit, and on Linux each node also gets
 SIGKILL if the Python process that started it dies (``setpriv --pdeathsig``).
 """
 from __future__ import annotations
@@ -41,16 +47,18 @@ import weakref
 from pathlib import Path
 
 from ..errors import KafkaError, KafkaException
-from .base import BackendError, BackendUnavailable, RealKafkaBackend
+from .base import BackendError, BackendUnavailable, RealKafkaBackend, _check_id
 
 #: ``kafka/`` of the source tree: pom.xml, log4j2.properties and (after ``make kafka-jars``) lib/.
 KAFKA_DIR = Path(__file__).resolve().parents[2] / "kafka"
 LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
 
 #: JVM options: a small heap, the serial collector and the C1 compiler only, which start a broker fastest
-#: on a 2-core machine. Override with EVENTSIM_KAFKA_JVM_OPTS or ``jvm_opts=``.
+#: on a 2-core machine. Override with EVENTSIM_KAFKA_JVM_OPTS or ``jvm_opts=``. A controller only keeps
+#: the metadata log: it gets a smaller heap (the first option replaced by :data:`CONTROLLER_HEAP`).
 DEFAULT_JVM_OPTS = ("-Xmx384m", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
                     "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+CONTROLLER_HEAP = ("-Xmx192m", "-Xms64m")
 
 MIN_JAVA = 17
 
@@ -137,21 +145,27 @@ def new_cluster_id():
             return cluster_id
 
 
+#: The broker settings the simulator and the real clusters share, with the simulator's values (one copy:
+#: ``eventsim.cluster.BROKER_DEFAULTS``).
+SHARED_BROKER_SETTINGS = ("auto.create.topics.enable", "num.partitions", "default.replication.factor",
+                          "min.insync.replicas", "unclean.leader.election.enable",
+                          "group.initial.rebalance.delay.ms", "replica.lag.time.max.ms",
+                          "broker.session.timeout.ms")
+
+#: How often real brokers apply retention and look for logs to compact. Kafka's defaults (5 min, 15 s)
+#: would make ``run_retention_now()`` wait minutes; the simulator runs them on demand instead.
+HOUSEKEEPING = {"log.retention.check.interval.ms": 1000, "log.cleaner.backoff.ms": 500}
+
+
 def simulator_like_config(n):
-    """Broker settings shared by the local and testcontainers backends for an ``n``-node cluster.
+    """Node settings shared by the local and testcontainers backends for a cluster of ``n`` brokers.
 
     The first group makes real Kafka behave like the simulator's defaults (docs/architecture.md); the
     second makes failover faster and the brokers lighter on a small machine without risking data.
     """
-    return {
-        "auto.create.topics.enable": "false",
-        "num.partitions": 1,
-        "default.replication.factor": 1,
-        "min.insync.replicas": 1,
-        "unclean.leader.election.enable": "false",
-        "group.initial.rebalance.delay.ms": 0,
-        "replica.lag.time.max.ms": 30000,
-        "broker.session.timeout.ms": 9000,
+    from ..cluster import BROKER_DEFAULTS
+    config = {key: BROKER_DEFAULTS[key] for key in SHARED_BROKER_SETTINGS}
+    config.update({
         "offsets.topic.replication.factor": min(3, n),
         "transaction.state.log.replication.factor": min(3, n),
         "transaction.state.log.min.isr": min(2, n),
@@ -169,30 +183,40 @@ def simulator_like_config(n):
         "num.recovery.threads.per.data.dir": 1,
         "log.cleaner.threads": 1,
         "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
-    }
+    })
+    config.update(HOUSEKEEPING)
+    return config
 
 
-def broker_config(node_id, n, ports, data_dir):
-    """``server.properties`` of node ``node_id`` of an ``n``-node combined-mode KRaft cluster.
+#: Node ids of the course shape: brokers 1..N, controllers 101..100+M (as in the simulator's quorum.py).
+FIRST_CONTROLLER_ID = 101
 
-    ``ports`` maps node id -> (client port, controller port). The controller quorum is static
-    (``controller.quorum.voters``), so ``StorageTool format`` needs no ``--standalone`` flag.
+
+def node_ids(brokers, controllers):
+    """``(broker ids, controller ids)`` of a cluster shape."""
+    return (tuple(range(1, brokers + 1)),
+            tuple(range(FIRST_CONTROLLER_ID, FIRST_CONTROLLER_ID + controllers)))
+
+
+def node_config(node_id, ports, controller_ids, data_dir, n_brokers):
+    """``server.properties`` of one node: a broker (``process.roles=broker``) or, if ``node_id`` is in
+    ``controller_ids``, a dedicated KRaft controller (``process.roles=controller``).
+
+    ``ports`` maps node id -> its one port (the client port of a broker, the Raft port of a controller).
+    The controller quorum is static (``controller.quorum.voters``), so ``StorageTool format`` needs no
+    ``--standalone`` flag.
     """
-    client, controller = ports[node_id]
-    voters = ",".join("%d@127.0.0.1:%d" % (i, ports[i][1]) for i in sorted(ports))
-    config = {
-        # KRaft: every node is a broker and a controller.
-        "process.roles": "broker,controller",
-        "node.id": node_id,
-        "controller.quorum.voters": voters,
-        "listeners": "PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d" % (client, controller),
-        "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % client,
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(data_dir),
-    }
-    config.update(simulator_like_config(n))
+    voters = ",".join("%d@127.0.0.1:%d" % (i, ports[i]) for i in sorted(controller_ids))
+    config = {"node.id": node_id, "controller.quorum.voters": voters, "controller.listener.names": "CONTROLLER",
+              "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+              "log.dirs": str(data_dir)}
+    if node_id in controller_ids:
+        config.update({"process.roles": "controller", "listeners": "CONTROLLER://127.0.0.1:%d" % ports[node_id]})
+    else:
+        config.update({"process.roles": "broker", "listeners": "PLAINTEXT://127.0.0.1:%d" % ports[node_id],
+                       "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % ports[node_id],
+                       "inter.broker.listener.name": "PLAINTEXT"})
+    config.update(simulator_like_config(n_brokers))
     return config
 
 
@@ -251,6 +275,13 @@ class _Processes:
         self.procs.pop(node_id, None)
         return True
 
+    def signal(self, node_id, sig):
+        """Send ``sig`` (SIGSTOP, SIGCONT) to a node's process group."""
+        try:
+            os.killpg(self.procs[node_id].pid, sig)
+        except (KeyError, ProcessLookupError):
+            pass
+
     def kill_all(self):
         for node_id in list(self.procs):
             if not self.kill(node_id, signal.SIGKILL, wait=10):
@@ -274,23 +305,27 @@ def _death_signal_prefix():
 
 # -- the handle --------------------------------------------------------------------------------------
 class LocalKafka(RealKafkaBackend):
-    """A KRaft cluster of real Kafka brokers on 127.0.0.1 (see the module docstring).
+    """A KRaft cluster of real Kafka brokers and controllers on 127.0.0.1 (see the module docstring).
 
-    ``brokers``: 1 or 3 nodes. ``broker_config``: extra/overriding ``server.properties`` entries for every
-    node. ``jvm_opts``: replaces :data:`DEFAULT_JVM_OPTS`. ``startup_timeout``: seconds before startup fails
-    with the brokers' log tail. ``data_dir``: keep the data there instead of a deleted temporary directory.
+    ``brokers``: 1 or 3 broker nodes; ``controllers``: 1 or 3 dedicated KRaft controllers. ``broker_config``:
+    extra/overriding ``server.properties`` entries for every node. ``jvm_opts``: replaces
+    :data:`DEFAULT_JVM_OPTS`. ``startup_timeout``: seconds before startup fails with the nodes' log tails.
+    ``data_dir``: keep the data there instead of a deleted temporary directory.
     """
 
     backend = "local"
 
-    def __init__(self, brokers=1, *, broker_config=None, jvm_opts=None, startup_timeout=120.0,
+    def __init__(self, brokers=3, controllers=3, *, broker_config=None, jvm_opts=None, startup_timeout=120.0,
                  data_dir=None, quiet=False):
-        if brokers not in (1, 3):
-            raise BackendError("The 'local' backend starts 1 or 3 brokers (a KRaft quorum needs an odd "
-                               "number of controllers); got brokers=%r." % (brokers,))
+        for what, n in (("brokers", brokers), ("controllers", controllers)):
+            if isinstance(n, bool) or n not in (1, 3):
+                raise BackendError("The 'local' backend starts 1 or 3 %s (the course cluster is 3 brokers and a "
+                                   "quorum of 3 controllers; a KRaft quorum needs an odd number of "
+                                   "controllers); got %s=%r." % (what, what, n))
         self.java = find_java()
         self.libdir, self.kafka_version = find_kafka_libs()
         self.n = brokers
+        self.broker_ids, self.controller_ids = node_ids(brokers, controllers)
         self.quiet = quiet
         self.jvm_opts = list(jvm_opts if jvm_opts is not None
                              else shlex.split(os.environ.get("EVENTSIM_KAFKA_JVM_OPTS", ""))
@@ -302,11 +337,12 @@ class LocalKafka(RealKafkaBackend):
         self._finalizer = weakref.finalize(self, self._procs.kill_all)
         self.data_dir = root
         self.cluster_id = new_cluster_id()
-        flat = free_ports(2 * brokers)
-        self.ports = {i: (flat[2 * (i - 1)], flat[2 * (i - 1) + 1]) for i in range(1, brokers + 1)}
-        self.bootstrap_servers = ",".join("127.0.0.1:%d" % self.ports[i][0] for i in sorted(self.ports))
+        nodes = self.broker_ids + self.controller_ids
+        self.ports = dict(zip(nodes, free_ports(len(nodes))))
+        self.bootstrap_servers = ",".join("127.0.0.1:%d" % self.ports[i] for i in self.broker_ids)
         self._extra = dict(broker_config or {})
         self._admin = None
+        self.paused = set()
         self.startup_seconds = None
         try:
             self._start_cluster(startup_timeout)
@@ -319,14 +355,16 @@ class LocalKafka(RealKafkaBackend):
         return self.data_dir / ("node-%d" % node_id)
 
     def log_path(self, node_id):
-        """The broker's stdout/stderr (log4j2 writes WARN and above, plus the startup lines, there)."""
+        """The node's stdout/stderr (log4j2 writes WARN and above, plus the startup lines, there)."""
         return self.node_dir(node_id) / "broker.log"
 
     def _properties(self, node_id):
         return self.node_dir(node_id) / "server.properties"
 
-    def _java(self, main, *args):
-        cmd = [self.java, *self.jvm_opts, "-cp", str(self.libdir / "*")]
+    def _java(self, main, *args, controller=False):
+        opts = list(CONTROLLER_HEAP) + self.jvm_opts[2:] if controller and self.jvm_opts[:2] == list(
+            DEFAULT_JVM_OPTS[:2]) else self.jvm_opts
+        cmd = [self.java, *opts, "-cp", str(self.libdir / "*")]
         if LOG4J_CONFIG.is_file():
             cmd.append("-Dlog4j2.configurationFile=%s" % LOG4J_CONFIG)
         return cmd + [main, *args]
@@ -338,16 +376,17 @@ class LocalKafka(RealKafkaBackend):
 
     def _start_cluster(self, timeout):
         began = time.monotonic()
-        self._say("Starting Apache Kafka %s (KRaft, %d broker%s) on 127.0.0.1, data in %s: "
-                  % (self.kafka_version, self.n, "s" if self.n > 1 else "", self.data_dir))
+        self._say("Starting Apache Kafka %s (KRaft: %d broker%s, %d controller%s) on 127.0.0.1, data in %s: "
+                  % (self.kafka_version, self.n, "s" if self.n > 1 else "", len(self.controller_ids),
+                     "s" if len(self.controller_ids) > 1 else "", self.data_dir))
         for i in self.ports:
             self.node_dir(i).mkdir(parents=True, exist_ok=True)
-            config = broker_config(i, self.n, self.ports, self.node_dir(i) / "data")
+            config = node_config(i, self.ports, self.controller_ids, self.node_dir(i) / "data", self.n)
             config.update(self._extra)
             write_properties(self._properties(i), config)
         self._format_storage()
-        self._say("storage formatted, brokers starting")
-        for i in self.ports:
+        self._say("storage formatted, nodes starting")
+        for i in self.controller_ids + self.broker_ids:
             self._spawn(i)
         self._wait_until(lambda md: len(md.brokers) == self.n, timeout, "all %d brokers up" % self.n,
                          progress=True)
@@ -357,7 +396,7 @@ class LocalKafka(RealKafkaBackend):
     def _format_storage(self):
         """``kafka.tools.StorageTool format -t <cluster id> -c server.properties``, all nodes at once."""
         runs = {i: subprocess.Popen(self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_id,
-                                               "-c", str(self._properties(i))),
+                                               "-c", str(self._properties(i)), controller=True),
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)
                 for i in self.ports}
@@ -371,22 +410,32 @@ class LocalKafka(RealKafkaBackend):
         log = open(self.log_path(node_id), "ab")
         try:
             self._procs.procs[node_id] = subprocess.Popen(
-                _death_signal_prefix() + self._java("kafka.Kafka", str(self._properties(node_id))),
+                _death_signal_prefix() + self._java("kafka.Kafka", str(self._properties(node_id)),
+                                                    controller=node_id in self.controller_ids),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=str(self.node_dir(node_id)), start_new_session=True)
         finally:
             log.close()
+
+    def _raise_if_exited(self, what):
+        for i, proc in list(self._procs.procs.items()):
+            if proc.poll() is not None:
+                raise BackendError("Kafka node %d exited with code %s while waiting for %s. Its log (%s) ends "
+                                   "with:\n%s" % (i, proc.returncode, what, self.log_path(i),
+                                                  log_tail(self.log_path(i))))
+
+    def _timed_out(self, timeout, what):
+        tails = "\n".join("--- node %d (%s):\n%s" % (i, self.log_path(i), log_tail(self.log_path(i)))
+                          for i in self._procs.procs)
+        return BackendError("Timed out after %.0f s waiting for %s on the local Kafka cluster. The nodes' "
+                            "logs end with:\n%s" % (timeout, what, tails))
 
     def _wait_until(self, condition, timeout, what, progress=False):
         """Poll cluster metadata until ``condition(metadata)`` holds; raise with the log tails if not."""
         deadline = time.monotonic() + timeout
         shown = -1
         while True:
-            for i, proc in list(self._procs.procs.items()):
-                if proc.poll() is not None:
-                    raise BackendError("Kafka broker %d exited with code %s while waiting for %s. Its log "
-                                       "(%s) ends with:\n%s" % (i, proc.returncode, what, self.log_path(i),
-                                                               log_tail(self.log_path(i))))
+            self._raise_if_exited(what)
             try:
                 md = self.admin_client().list_topics(timeout=2)
             except Exception:  # noqa: BLE001 - not reachable yet
@@ -398,10 +447,7 @@ class LocalKafka(RealKafkaBackend):
                 if condition(md):
                     return md
             if time.monotonic() > deadline:
-                tails = "\n".join("--- broker %d (%s):\n%s" % (i, self.log_path(i), log_tail(self.log_path(i)))
-                                  for i in self._procs.procs)
-                raise BackendError("Timed out after %.0f s waiting for %s on the local Kafka cluster. "
-                                   "The brokers' logs end with:\n%s" % (timeout, what, tails))
+                raise self._timed_out(timeout, what)
             time.sleep(0.25)
 
     # -- clients -----------------------------------------------------------------------------------
@@ -414,41 +460,75 @@ class LocalKafka(RealKafkaBackend):
         return self._admin
 
     # -- state -------------------------------------------------------------------------------------
+    def _running(self, node_id):
+        proc = self._procs.procs.get(node_id)
+        return proc is not None and proc.poll() is None
+
     def alive_brokers(self):
-        return sorted(i for i, p in self._procs.procs.items() if p.poll() is None)
+        """Broker ids whose process runs (paused ones included: a frozen process is still running)."""
+        return [i for i in self.broker_ids if self._running(i)]
+
+    def alive_controllers(self):
+        return [i for i in self.controller_ids if self._running(i)]
+
+    def has_quorum(self):
+        """A majority of the controllers runs (and none of them is paused: controllers are never paused)."""
+        return len(self.alive_controllers()) * 2 > len(self.controller_ids)
 
     def active_controller(self):
-        """The KRaft quorum leader, read from the live nodes' ``__cluster_metadata-0/quorum-state``."""
+        """The KRaft quorum leader, read from the running controllers' ``__cluster_metadata-0/quorum-state``
+        (the file each voter rewrites when it learns of a new leader); ``None`` without a majority."""
+        if not self.has_quorum():
+            return None
         best = (-1, None)
-        for i in self.alive_brokers():
+        for i in self.alive_controllers():
             try:
                 state = json.loads((self.node_dir(i) / "data" / "__cluster_metadata-0" / "quorum-state")
                                    .read_text())
             except (OSError, ValueError):
                 continue
             leader, epoch = state.get("leaderId", -1), state.get("leaderEpoch", -1)
-            if leader in self._procs.procs and epoch > best[0]:
+            if epoch > best[0]:
                 best = (epoch, leader)
-        return best[1] if best[1] in self.alive_brokers() else None
+        return best[1] if best[1] in self.alive_controllers() else None
+
+    def controllers_snapshot(self):
+        active = self.active_controller()
+        return [{"id": i, "alive": self._running(i), "active": i == active} for i in self.controller_ids]
 
     def snapshot(self, records=False, max_records=20, include_internal=False):
         """The snapshot dict (docs/architecture.md), built with the AdminClient; see ``realsnapshot``."""
         from . import realsnapshot
-        known = [(i, "127.0.0.1", self.ports[i][0]) for i in sorted(self.ports)]
-        return realsnapshot.snapshot(realsnapshot.fresh_admin(self.client_conf()), backend=self.backend, client_conf=self.client_conf(),
-                                     known_brokers=known, controller=self.active_controller(),
-                                     records=records, max_records=max_records,
-                                     include_internal=include_internal)
+        known = [(i, "127.0.0.1", self.ports[i]) for i in self.broker_ids]
+        controllers = self.controllers_snapshot()
+        active = next((c["id"] for c in controllers if c["active"]), None)
+        return realsnapshot.snapshot(realsnapshot.fresh_admin(self.client_conf()), backend=self.backend,
+                                     client_conf=self.client_conf(), known_brokers=known, controller=active,
+                                     controllers=controllers, paused=sorted(self.paused), records=records,
+                                     max_records=max_records, include_internal=include_internal)
+
+    # -- housekeeping --------------------------------------------------------------------------------
+    def run_retention_now(self, timeout=10.0):
+        """Wait until the brokers have run their retention check (every
+        ``log.retention.check.interval.ms`` = 1 s here) and return ``{"topic-partition": (old, new)}`` of
+        the log start offsets that moved meanwhile."""
+        from . import housekeeping
+        return housekeeping.wait_for_retention(self.admin_client(), HOUSEKEEPING["log.retention.check.interval.ms"],
+                                               timeout)
+
+    def run_log_cleaner_now(self, timeout=15.0):
+        """Wait until the log cleaner has compacted what it can (it looks every ``log.cleaner.backoff.ms``
+        = 0.5 s here); return ``{"topic-partition": records removed}``."""
+        from . import housekeeping
+        return housekeeping.wait_for_compaction(self.admin_client(), self.client_conf(), timeout)
 
     # -- faults ------------------------------------------------------------------------------------
-    def _check_node(self, broker_id, alive):
-        """The simulator's errors for a bad broker id (``_INVALID_ARG``) or state (``_STATE``)."""
-        if broker_id not in self.ports:
-            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason="no broker %r; brokers are %s"
-                                            % (broker_id, sorted(self.ports))))
-        if (broker_id in self.alive_brokers()) != alive:
-            raise KafkaException(KafkaError(KafkaError._STATE, reason="broker %d is already %s"
-                                            % (broker_id, "stopped" if alive else "running")))
+    def _check_node(self, kind, node_id, running):
+        """The simulator's errors for a bad id (``_INVALID_ARG``) or state (``_STATE``)."""
+        _check_id(kind, node_id, self.broker_ids if kind == "broker" else self.controller_ids)
+        if self._running(node_id) != running:
+            raise KafkaException(KafkaError(KafkaError._STATE, reason="%s %d is already %s"
+                                            % (kind, node_id, "stopped" if running else "running")))
 
     def stop_broker(self, broker_id, clean=False, wait=True, timeout=60.0):
         """Stop a broker: SIGKILL (a crash, ``clean=False``) or SIGTERM (controlled shutdown, ``clean=True``).
@@ -456,20 +536,27 @@ class LocalKafka(RealKafkaBackend):
         With ``wait=True`` this returns when the controller has fenced the broker and no partition names it
         as leader any more (after a crash that takes about ``broker.session.timeout.ms`` = 9 s), so what a
         notebook shows next is the state after failover. ``wait=False`` returns as soon as the process is
-        gone, in the window where clients still try the old leader.
+        gone, in the window where clients still try the old leader. Without a controller majority no
+        failover can happen, so nothing is waited for. A paused broker is killed (clean or not).
         """
-        self._check_node(broker_id, alive=True)
+        self._check_node("broker", broker_id, running=True)
+        wait = wait and self.has_quorum()
         groups = self._group_ids(self.admin_client()) if wait else set()
-        if not self._procs.kill(broker_id, signal.SIGTERM if clean else signal.SIGKILL, wait=timeout):
+        was_paused = broker_id in self.paused
+        self.paused.discard(broker_id)
+        if not self._procs.kill(broker_id, signal.SIGTERM if clean and not was_paused else signal.SIGKILL,
+                                wait=timeout):
             self._procs.kill(broker_id, signal.SIGKILL)
         if not wait or not self.alive_brokers():
             return
-
-        def moved(md):
-            return broker_id not in md.brokers and not any(
-                pm.leader == broker_id for tm in md.topics.values() for pm in tm.partitions.values())
-        self._wait_until(moved, timeout, "leadership to move off broker %d" % broker_id)
+        self._wait_until(lambda md: self._moved_off(md, broker_id), timeout,
+                         "leadership to move off broker %d" % broker_id)
         self._wait_for_groups(groups, timeout)
+
+    @staticmethod
+    def _moved_off(md, broker_id):
+        return broker_id not in md.brokers and not any(
+            pm.leader == broker_id for tm in md.topics.values() for pm in tm.partitions.values())
 
     @staticmethod
     def _group_ids(admin):
@@ -490,21 +577,68 @@ class LocalKafka(RealKafkaBackend):
 
     def start_broker(self, broker_id, wait=True, timeout=90.0):
         """Restart a stopped broker on its data; with ``wait=True`` return once it is registered again and
-        back in the ISR of every partition it replicates (those with a leader to catch up from)."""
-        self._check_node(broker_id, alive=False)
+        back in the ISR of every partition it replicates (those with a leader to catch up from). Without a
+        controller majority it cannot register, so nothing is waited for."""
+        self._check_node("broker", broker_id, running=False)
         self._spawn(broker_id)
-        if not wait:
-            return
+        if wait and self.has_quorum():
+            self._wait_rejoined(broker_id, timeout)
 
+    def _wait_rejoined(self, broker_id, timeout):
         def rejoined(md):
             return broker_id in md.brokers and all(
                 broker_id in pm.isrs for tm in md.topics.values() for pm in tm.partitions.values()
                 if broker_id in pm.replicas and pm.leader >= 0)
         self._wait_until(rejoined, timeout, "broker %d to rejoin the ISR of its partitions" % broker_id)
 
+    def pause_broker(self, broker_id):
+        """Freeze a broker's JVM with SIGSTOP (a long GC pause): it answers nothing and sends no heartbeat;
+        after ``broker.session.timeout.ms`` the controller fences it and moves its leaderships."""
+        self._check_node("broker", broker_id, running=True)
+        if broker_id in self.paused:
+            raise KafkaException(KafkaError(KafkaError._STATE, reason="broker %d is already paused" % broker_id))
+        self._procs.signal(broker_id, signal.SIGSTOP)
+        self.paused.add(broker_id)
+
+    def resume_broker(self, broker_id, wait=True, timeout=90.0):
+        """SIGCONT: the broker runs again, heartbeats, and (if it was fenced) registers and catches up; with
+        ``wait=True`` return once it is back in the ISR of its partitions."""
+        _check_id("broker", broker_id, self.broker_ids)
+        if broker_id not in self.paused:
+            raise KafkaException(KafkaError(KafkaError._STATE, reason="broker %d is not paused (it is %s)"
+                                            % (broker_id, "running" if self._running(broker_id) else "stopped")))
+        self._procs.signal(broker_id, signal.SIGCONT)
+        self.paused.discard(broker_id)
+        if wait and self.has_quorum():
+            self._wait_rejoined(broker_id, timeout)
+
+    def stop_controller(self, controller_id, timeout=60.0):
+        """Kill a controller (SIGKILL). If it was the active one and a majority is left, return once the
+        others have elected a new active controller."""
+        self._check_node("controller", controller_id, running=True)
+        self._procs.kill(controller_id, signal.SIGKILL)
+        if self.has_quorum():
+            self._wait_for_active(timeout)
+
+    def start_controller(self, controller_id, wait=True, timeout=60.0):
+        """Restart a controller on its metadata log; with ``wait=True`` and a majority now running, return
+        once the quorum has an active controller."""
+        self._check_node("controller", controller_id, running=False)
+        self._spawn(controller_id)
+        if wait and self.has_quorum():
+            self._wait_for_active(timeout)
+
+    def _wait_for_active(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.active_controller() is None:
+            self._raise_if_exited("an active controller")
+            if time.monotonic() > deadline:
+                raise self._timed_out(timeout, "an active controller")
+            time.sleep(0.2)
+
     # -- lifecycle ---------------------------------------------------------------------------------
     def close(self):
-        """Kill every broker's process group, wait for them, delete the data. Safe to call twice."""
+        """Kill every node's process group, wait for them, delete the data. Safe to call twice."""
         self._admin = None
         self._finalizer()
 
@@ -515,5 +649,6 @@ class LocalKafka(RealKafkaBackend):
     def where(self):
         if self.closed:
             return "closed (its brokers were stopped)"
-        return ("%d real Apache Kafka %s broker%s (JVM processes, KRaft) at %s"
-                % (self.n, self.kafka_version, "s" if self.n > 1 else "", self.bootstrap_servers))
+        return ("%d real Apache Kafka %s broker%s and %d KRaft controller%s (JVM processes) at %s"
+                % (self.n, self.kafka_version, "s" if self.n > 1 else "", len(self.controller_ids),
+                   "s" if len(self.controller_ids) > 1 else "", self.bootstrap_servers))

@@ -301,12 +301,16 @@ def _drain(consumer, wanted, timeout):
             pending.discard(key)
 
 
-def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None, records=False,
-             max_records=20, include_internal=False, namespace="", timeout=DEFAULT_TIMEOUT):
+def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None, controllers=(),
+             paused=(), records=False, max_records=20, include_internal=False, namespace="",
+             timeout=DEFAULT_TIMEOUT):
     """The snapshot dict of a real cluster.
 
     ``known_brokers``: ``[(id, host, port)]`` the backend started (so a stopped broker is listed with
     ``alive: False``); without it, the brokers in the Metadata response are listed, all alive.
+    ``controller``: the active KRaft controller's id, ``controllers``: ``[{"id", "alive", "active"}]`` of
+    the quorum, as the backend knows them (an external cluster does not say: ``None`` and ``[]``);
+    ``paused``: the broker ids the backend has frozen.
     ``namespace``: show only topics and groups with this prefix, without it (shared clusters).
     """
     try:
@@ -317,7 +321,8 @@ def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None
     alive = {b.id: b for b in metadata.brokers.values()}
     if known_brokers is None:
         known_brokers = [(b.id, b.host, b.port) for b in alive.values()]
-    brokers = [{"id": i, "host": h, "port": p, "alive": i in alive} for i, h, p in sorted(known_brokers)]
+    brokers = [{"id": i, "host": h, "port": p, "alive": i in alive, "paused": i in paused}
+               for i, h, p in sorted(known_brokers)]
     topics = build_topics(admin, metadata, names, include_internal=include_internal, timeout=timeout)
     hws = {(names.prefix + t["name"], p["partition"]): p["high_watermark"]
            for t in topics for p in t["partitions"]}
@@ -325,4 +330,5 @@ def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None
     if records:
         read_last_records(client_conf, topics, names, max_records, timeout=timeout)
     return {"backend": backend, "cluster_id": metadata.cluster_id, "time_ms": None,
-            "controller": controller, "brokers": brokers, "topics": topics, "groups": groups}
+            "controller": controller, "controllers": list(controllers), "brokers": brokers, "topics": topics,
+            "groups": groups}

@@ -55,8 +55,19 @@ def diff_snapshots(before, after, topics=None):
             lines.append(f"broker {b['id']} joined the cluster")
         elif was != b["alive"]:
             lines.append(f"broker {b['id']} is {'back online' if b['alive'] else 'offline'}")
+    was_paused = {b["id"]: b.get("paused") for b in before["brokers"]}
+    for b in after["brokers"]:
+        if b["id"] in was_paused and bool(was_paused[b["id"]]) != bool(b.get("paused")):
+            lines.append(f"broker {b['id']} {'paused (frozen)' if b.get('paused') else 'resumed'}")
+    ctl_before = {c["id"]: c["alive"] for c in before.get("controllers") or []}
+    for c in after.get("controllers") or []:
+        if c["id"] in ctl_before and ctl_before[c["id"]] != c["alive"]:
+            lines.append(f"controller {c['id']} {'started' if c['alive'] else 'stopped'}")
     if before.get("controller") != after.get("controller"):
-        lines.append(f"controller {_leader(before.get('controller'))} \u2192 {_leader(after.get('controller'))}")
+        lines.append(f"active controller {_leader(before.get('controller'))} \u2192 "
+                     f"{_leader(after.get('controller'))}"
+                     + (" (no majority of controllers: metadata is frozen)" if after.get("controller") is None
+                        and after.get("controllers") else ""))
     names_before = {t["name"]: t for t in before["topics"]}
     names_after = {t["name"]: t for t in after["topics"]}
     if topics is None:
@@ -123,19 +134,35 @@ def cluster_html(snapshot, topics, new_leaders=(), events=()):
             role = cls.split()[0][3:]
             rows.append(f'<div class="es-r {cls}" data-tp="{esc(tp_name(name, p["partition"]))}" '
                         f'data-role="{role}"><b>{esc(tp_name(name, p["partition"]))}</b> {label}</div>')
-        state = "alive" if b["alive"] else "offline"
-        ctrl = " \u00b7 controller" if snapshot.get("controller") == b["id"] else ""
-        cols.append(f'<div class="es-b{"" if b["alive"] else " es-off"}" data-broker="{b["id"]}">'
-                    f'<div class="es-h">broker {b["id"]} <span class="es-d">{state}{ctrl}</span></div>'
+        state = ("paused" if b.get("paused") else "alive") if b["alive"] else "offline"
+        cols.append(f'<div class="es-b{"" if b["alive"] and not b.get("paused") else " es-off"}" '
+                    f'data-broker="{b["id"]}">'
+                    f'<div class="es-h">broker {b["id"]} <span class="es-d">{state}</span></div>'
                     f'{"".join(rows) or "<div class=es-d>no replicas</div>"}</div>')
     meta = " \u00b7 ".join(filter(None, [
         esc(snapshot["backend"]), at(snapshot["time_ms"]),
-        f'controller {_leader(snapshot.get("controller"))}' if snapshot.get("controller") is not None else "",
         f'topics: {esc(", ".join(topics) or "none")}']))
     head = f'<div class="es-h">cluster {esc(snapshot["cluster_id"])} <span class="es-d">{meta}</span></div>'
     log = "\n".join(events[-MAX_LOG_LINES:]) or "(no changes yet)"
-    return page(head + f'<div class="es-cols">{"".join(cols)}</div>'
+    return page(head + controllers_html(snapshot) + f'<div class="es-cols">{"".join(cols)}</div>'
                 + f'<div class="es-h">event log</div><div class="es-log">{esc(log)}</div>', "cluster")
+
+
+def controllers_html(snapshot):
+    """The KRaft quorum as one line: each controller, which one is active, and whether a majority runs."""
+    ctls = snapshot.get("controllers") or []
+    if not ctls:
+        return ""
+    cells = []
+    for c in ctls:
+        state = "active" if c["active"] else ("running" if c["alive"] else "stopped")
+        cells.append(f'<span class="es-c es-c-{state}" data-controller="{c["id"]}">controller {c["id"]} '
+                     f'<span class="es-d">{state}</span></span>')
+    alive = sum(c["alive"] for c in ctls)
+    quorum = (f"quorum: {alive} of {len(ctls)} running"
+              + ("" if alive * 2 > len(ctls) else " \u2014 no majority, metadata frozen"))
+    return f'<div class="es-q">{" ".join(cells)} <span class="es-d">{quorum}</span></div>'
+
 
 
 class ClusterView(widgets.VBox):
