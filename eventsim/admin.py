@@ -462,6 +462,22 @@ def _controller_error(cluster):
     return None
 
 
+#: librdkafka's default timeout of an admin request (``socket.timeout.ms``), in seconds.
+DEFAULT_ADMIN_REQUEST_TIMEOUT_S = 60
+
+
+def _metadata_write_error(cluster, kwargs):
+    """CreateTopics, DeleteTopics, CreatePartitions and (Incremental)AlterConfigs on topics are writes to
+    the KRaft metadata log: the broker forwards them to the active controller. Without one (the quorum
+    lost its majority) the forwarded request is never answered; librdkafka gives up after the request's
+    ``request_timeout`` (60 s by default) with ``_TIMED_OUT``, as checked on Kafka 4.4. The virtual clock
+    moves by that wait."""
+    if cluster.controller.available:
+        return None
+    cluster.advance(int(1000 * (kwargs.get("request_timeout") or DEFAULT_ADMIN_REQUEST_TIMEOUT_S)))
+    return KafkaError(KafkaError._TIMED_OUT, reason="Failed while waiting for response from broker: Local: Timed out")
+
+
 def _require_list(value, what):
     if not isinstance(value, list):
         raise TypeError("argument 1 must be list, not %s" % _type_name(value))
@@ -533,11 +549,14 @@ class AdminClient:
         for new_topic in new_topics:
             counts[new_topic.topic] = counts.get(new_topic.topic, 0) + 1
         validate_only = kwargs.get("validate_only", False)
+        lost = _metadata_write_error(self._cluster, kwargs)
         futures = {}
         for new_topic in new_topics:
             if new_topic.topic in futures:
                 continue
-            if counts[new_topic.topic] > 1:
+            if lost is not None:
+                error = lost
+            elif counts[new_topic.topic] > 1:
                 error = KafkaError(KafkaError.INVALID_REQUEST,
                                    reason="Create topics request contains multiple entries for the following "
                                           "topics: %s" % new_topic.topic)
@@ -565,10 +584,11 @@ class AdminClient:
         _require_list(topics, "topic strings")
         if not all(isinstance(t, str) for t in topics):
             raise TypeError("Expected list of topic strings")
+        lost = _metadata_write_error(self._cluster, kwargs)
         futures = {}
         for topic in topics:
             if topic not in futures:
-                error = _controller_error(self._cluster) or _call(self._cluster.delete_topic, topic)
+                error = lost or _controller_error(self._cluster) or _call(self._cluster.delete_topic, topic)
                 futures[topic] = _done_future(error=error)
         return futures
 
@@ -583,10 +603,11 @@ class AdminClient:
             if not 1 <= item.new_total_count <= 100000:
                 raise ValueError("Invalid NewPartitions(%s): new_total_cnt out of expected range 1..100000"
                                  % item.topic)
+        lost = _metadata_write_error(self._cluster, kwargs)
         futures = {}
         for item in new_partitions:
             if item.topic not in futures:
-                error = _controller_error(self._cluster) or _call(
+                error = lost or _controller_error(self._cluster) or _call(
                     self._cluster.create_partitions, item.topic, item.new_total_count,
                     replica_assignment=getattr(item, "replica_assignment", None),
                     validate_only=kwargs.get("validate_only", False))
@@ -637,6 +658,9 @@ class AdminClient:
                       category=DeprecationWarning, stacklevel=2)
         _check_kwargs(kwargs, ("request_timeout", "validate_only"))
         _check_resources(resources, ValueError)
+        lost = _metadata_write_error(self._cluster, kwargs)
+        if lost is not None:
+            return {res: _done_future(error=lost) for res in resources}
         return {res: self._alter(res, dict(res.set_config_dict), incremental=False,
                                  validate_only=kwargs.get("validate_only", False)) for res in resources}
 
@@ -653,6 +677,9 @@ class AdminClient:
                 if getattr(entry, "incremental_operation", None) is None:
                     raise TypeError("ConfigEntry %s needs an incremental_operation (AlterConfigOpType.SET, "
                                     "DELETE, APPEND or SUBTRACT)" % entry.name)
+        lost = _metadata_write_error(self._cluster, kwargs)
+        if lost is not None:
+            return {res: _done_future(error=lost) for res in resources}
         futures = {}
         for res in resources:
             changes = self._incremental_changes(res)

@@ -229,18 +229,23 @@ def create_topic(kafka, name, partitions=1, replication_factor=1, config=None):
     return name
 
 
-def drain(consumer, expected=None, timeout=1.0, max_empty_polls=2, max_polls=100_000):
+def drain(consumer, expected=None, timeout=1.0, max_empty_polls=2, max_polls=100_000, join_timeout=30.0):
     """Poll ``consumer`` and return the records (``Message`` objects without an error).
 
     Stops after ``expected`` records, or after ``max_empty_polls`` polls in a row that returned nothing
     (each waits up to ``timeout`` seconds; virtual seconds on the simulator). Error events are skipped.
+    Empty polls of a consumer that has no partitions assigned yet (it is still joining its group, which
+    on a real cluster takes a moment) do not count, for at most ``join_timeout`` seconds.
     """
-    out, empty = [], 0
+    out, empty, joining = [], 0, 0.0
     for _ in range(max_polls):
         if expected is not None and len(out) >= expected:
             break
         msg = consumer.poll(timeout)
         if msg is None:
+            if joining < join_timeout and not consumer.assignment():
+                joining += timeout
+                continue
             empty += 1
             if empty >= max_empty_polls:
                 break

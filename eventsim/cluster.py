@@ -430,14 +430,22 @@ class Cluster:
                                             reason=f"no controller {controller_id!r}; controllers are "
                                                    f"{sorted(self.quorum.nodes)}"))
 
-    def stop_controller(self, controller_id):
+    def stop_controller(self, controller_id, wait=True):
         """Crash one KRaft controller (``quorum.py``): with a majority left a new active controller is
-        elected if needed; without one, metadata is frozen until a majority runs again."""
+        elected if needed (with ``wait=True`` virtual time runs until it is); without one, metadata is frozen
+        until a majority runs again."""
         self._check_controller_id(controller_id)
         if not self.quorum.nodes[controller_id].alive:
             raise KafkaException(KafkaError(KafkaError._STATE,
                                             reason=f"controller {controller_id} is already stopped"))
         self.quorum.stop(controller_id)
+        if wait:
+            self._wait_for_active_controller()
+
+    def _wait_for_active_controller(self):
+        if self.quorum.has_majority():
+            self.run_until(lambda: self.quorum.available,
+                           QUORUM_FETCH_TIMEOUT_MS + QUORUM_ELECTION_TIMEOUT_MS + 1)
 
     def start_controller(self, controller_id, wait=True):
         """Start a stopped controller; with ``wait=True`` virtual time runs until an election that the
@@ -447,9 +455,8 @@ class Cluster:
             raise KafkaException(KafkaError(KafkaError._STATE,
                                             reason=f"controller {controller_id} is already running"))
         self.quorum.start(controller_id)
-        if wait and self.quorum.has_majority():
-            self.run_until(lambda: self.quorum.available,
-                           QUORUM_FETCH_TIMEOUT_MS + QUORUM_ELECTION_TIMEOUT_MS + 1)
+        if wait:
+            self._wait_for_active_controller()
 
     # -- topics (CreateTopics, DeleteTopics, CreatePartitions, configs) ------------------------------------
     def all_partitions(self):

@@ -19,7 +19,8 @@ What the course cluster shows, as Kafka does it:
   unavailable. When a majority is back, an active controller is elected and catches up on what it
   missed: dead brokers are fenced a ``broker.session.timeout.ms`` after it took over.
 
-Simplifications: elections take a fixed ``fetch timeout + election timeout`` of virtual time (Raft's
+Simplifications: an active controller that loses its majority resigns at once (Kafka's leader notices
+within ``controller.quorum.fetch.timeout.ms``); elections take a fixed ``fetch timeout + election timeout`` of virtual time (Raft's
 randomised back-off is not modelled; the winner is chosen with the cluster's seeded RNG); the metadata
 log itself is not stored, because the controller's decisions are applied to the cluster state directly.
 """
@@ -75,6 +76,11 @@ class Quorum:
         if self.active == controller_id:
             self.active = None
             self._on_event(f"active controller {controller_id} lost: no controller is active")
+        elif self.active is not None and not self.has_majority():
+            # A Raft leader that cannot reach a majority can commit nothing; it resigns
+            # (controller.quorum.fetch.timeout.ms later; at once here).
+            self._on_event(f"controller {self.active} lost its majority and resigned: no controller is active")
+            self.active = None
         self._schedule_election(QUORUM_FETCH_TIMEOUT_MS + QUORUM_ELECTION_TIMEOUT_MS)
 
     def start(self, controller_id):

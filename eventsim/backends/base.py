@@ -237,9 +237,10 @@ class Backend:
         """Add ``ms`` of latency to every message to or from a broker (``ms=0`` removes it)."""
         self._unsupported("slow_broker")
 
-    def stop_controller(self, controller_id):
+    def stop_controller(self, controller_id, wait=True):
         """Crash one KRaft controller. Losing one of three changes nothing a client sees (a new active
-        controller is elected if it was the active one); losing two loses the quorum's majority."""
+        controller is elected if it was the active one; with ``wait=True`` return once it is); losing two
+        loses the quorum's majority."""
         self._unsupported("stop_controller")
 
     def start_controller(self, controller_id, wait=True):

@@ -612,12 +612,12 @@ class LocalKafka(RealKafkaBackend):
         if wait and self.has_quorum():
             self._wait_rejoined(broker_id, timeout)
 
-    def stop_controller(self, controller_id, timeout=60.0):
-        """Kill a controller (SIGKILL). If it was the active one and a majority is left, return once the
-        others have elected a new active controller."""
+    def stop_controller(self, controller_id, wait=True, timeout=60.0):
+        """Kill a controller (SIGKILL). If it was the active one and a majority is left, with ``wait=True``
+        return once the others have elected a new active controller."""
         self._check_node("controller", controller_id, running=True)
         self._procs.kill(controller_id, signal.SIGKILL)
-        if self.has_quorum():
+        if wait and self.has_quorum():
             self._wait_for_active(timeout)
 
     def start_controller(self, controller_id, wait=True, timeout=60.0):

@@ -94,8 +94,8 @@ class SimKafka(Backend):
     def slow_broker(self, broker_id, ms):
         return self.cluster.slow_broker(broker_id, ms)
 
-    def stop_controller(self, controller_id):
-        return self.cluster.stop_controller(controller_id)
+    def stop_controller(self, controller_id, wait=True):
+        return self.cluster.stop_controller(controller_id, wait=wait)
 
     def start_controller(self, controller_id, wait=True):
         return self.cluster.start_controller(controller_id, wait=wait)
