@@ -113,7 +113,10 @@ class Controller:
         """Registration: unfence, then lead offline partitions it is in the ISR of, follow the rest.
 
         A broker that restarts before the controller noticed its crash registers as a new incarnation:
-        the old one is fenced first, so its partitions get a new leader epoch like after any crash."""
+        the old one is fenced first, so its partitions get a new leader epoch like after any crash. Without an
+        active controller the broker cannot register: it stays fenced until one is elected."""
+        if not self.available:
+            return
         if broker_id in self._fence_timers:
             self._cancel_fence(broker_id)
             self.fence(broker_id)

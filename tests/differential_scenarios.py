@@ -504,3 +504,135 @@ def reference_topology(run):
         return result
     finally:
         run.created.extend(t for t in run.admin().list_topics(timeout=10).topics if t.startswith(prefix))
+
+
+# -- the controller quorum and the control surface -------------------------------------------------------
+def _future_error(future):
+    exc = future.exception(60)
+    return None if exc is None else exc.args[0].code()
+
+
+def _active_controller(run):
+    return run.kafka.snapshot()["controller"]
+
+
+def _wait_for(run, condition, seconds=40):
+    """Let time pass (``kafka.wait``: virtual on the simulator) until ``condition()``; True if it held."""
+    for _ in range(seconds * 2):
+        if condition():
+            return True
+        run.kafka.wait(500)
+    return condition()
+
+
+def _restart_stopped_controllers(run):
+    for c in run.kafka.snapshot()["controllers"]:
+        if not c["alive"]:
+            run.kafka.start_controller(c["id"])
+
+
+def one_controller_down(run):
+    """Stop the active KRaft controller: the other two elect a new active one and metadata writes
+    (creating a topic) work as before; so do produce and consume."""
+    topic = run.topic(partitions=1)
+    first = _active_controller(run)
+    out = {}
+    try:
+        run.kafka.stop_controller(first)
+        second = _active_controller(run)
+        out["new_active_elected"] = second is not None and second != first
+        out["running"] = sum(c["alive"] for c in run.kafka.snapshot()["controllers"])
+        out["create_after"] = _future_error(run.admin().create_topics(
+            [run.api.NewTopic(run.unique_name("after"), 1, 3)], request_timeout=30).popitem()[1])
+        reports = produce(run.kafka.Producer({"acks": "all"}), topic, [(None, b"v%d" % i) for i in range(5)])
+        out["delivered"] = [r[0] for r in reports]
+        out["read"] = [v for _, _, v in read_partitions(run, topic, 1)[0]]
+    finally:
+        _restart_stopped_controllers(run)
+    out["active_after_restart"] = _active_controller(run) is not None
+    return out
+
+
+def quorum_majority_lost(run):
+    """Stop two of three controllers. Metadata writes time out (``_TIMED_OUT`` after the request timeout);
+    produce (``acks=all``, every broker alive) and a new consumer group work on existing partitions. After
+    the controllers return, metadata writes work again."""
+    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
+    first = _active_controller(run)
+    out = {}
+    try:
+        run.kafka.stop_controller(first)
+        run.kafka.stop_controller(_active_controller(run))
+        out["active_while_lost"] = _active_controller(run)
+        admin = run.admin()
+        try:
+            admin.create_topics([run.api.NewTopic(run.unique_name("frozen"), 1, 3)],
+                                request_timeout=5).popitem()[1].result(30)
+            out["create_while_lost"] = None
+        except run.api.KafkaException as exc:
+            out["create_while_lost"] = exc.args[0].name()
+        reports = produce(run.kafka.Producer({"acks": "all"}), topic, [(None, b"v%d" % i) for i in range(5)])
+        out["delivered_while_lost"] = [r[0] for r in reports]
+        group = run.kafka.Consumer({"group.id": run.unique_name("g"), "auto.offset.reset": "earliest"})
+        group.subscribe([topic])
+        out["group_reads_while_lost"] = [_text(m.value()) for m in consume(group, 5, "the group's records")]
+        group.close()
+    finally:
+        _restart_stopped_controllers(run)
+    out["active_after_restart"] = _active_controller(run) is not None
+    out["create_after"] = _future_error(run.admin().create_topics(
+        [run.api.NewTopic(run.unique_name("thawed"), 1, 3)], request_timeout=30).popitem()[1])
+    return out
+
+
+def paused_leader_is_fenced_and_rejoins(run):
+    """Freeze the partition leader (SIGSTOP on real Kafka): after ``broker.session.timeout.ms`` without
+    heartbeats the controller fences it and a follower from the ISR leads; after ``resume_broker`` it is back
+    in the ISR, and no acknowledged record was lost."""
+    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
+    producer = run.kafka.Producer({"acks": "all", "enable.idempotence": True})
+    reports = produce(producer, topic, [(None, b"before-%d" % i) for i in range(10)])
+    leader, isr = run.partition_info(topic)
+    out = {}
+    try:
+        run.kafka.pause_broker(leader)
+        out["moved"] = _wait_for(run, lambda: run.partition_info(topic)[0] not in (-1, leader))
+        new_leader, isr_paused = run.partition_info(topic)
+        out["new_leader_from_old_isr"] = new_leader in isr and new_leader != leader
+        out["paused_left_isr"] = leader not in isr_paused
+        out["paused_in_snapshot"] = [b["id"] for b in run.kafka.snapshot()["brokers"] if b["paused"]] == [leader]
+        reports += produce(producer, topic, [(None, b"after-%d" % i) for i in range(10)], 90)
+    finally:
+        if leader in [b["id"] for b in run.kafka.snapshot()["brokers"] if b["paused"]]:
+            run.kafka.resume_broker(leader)
+    out["rejoined"] = _wait_for(run, lambda: sorted(run.partition_info(topic)[1]) == sorted(isr))
+    out["delivery_errors"] = [r[0] for r in reports if r[0] is not None]
+    out["log"] = [v for _, _, v in read_partitions(run, topic, 1)[0]]
+    return out
+
+
+def control_surface_bad_input(run):
+    """The control methods refuse what does not exist or cannot be, with the same error codes on every
+    backend, and change nothing: an unknown broker or controller, resuming a running broker, pausing a
+    paused one, starting a running controller."""
+    def code(fn, *args):
+        try:
+            fn(*args)
+        except run.api.KafkaException as exc:
+            return exc.args[0].code()
+        except ValueError:
+            return "ValueError"
+        return None
+    k = run.kafka
+    before = sorted((b["id"], b["alive"], b["paused"]) for b in k.snapshot()["brokers"])
+    out = {"stop_broker_99": code(k.stop_broker, 99), "pause_broker_0": code(k.pause_broker, 0),
+           "resume_running": code(k.resume_broker, 1), "start_running": code(k.start_broker, 1),
+           "stop_controller_1": code(k.stop_controller, 1), "start_running_controller": code(k.start_controller, 101),
+           "stop_controller_str": code(k.stop_controller, "101"), "wait_negative": code(k.wait, -1)}
+    k.pause_broker(2)
+    try:
+        out["pause_twice"] = code(k.pause_broker, 2)
+    finally:
+        k.resume_broker(2)
+    out["unchanged"] = sorted((b["id"], b["alive"], b["paused"]) for b in k.snapshot()["brokers"]) == before
+    return out

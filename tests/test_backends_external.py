@@ -211,7 +211,7 @@ def test_admin_lists_only_the_namespaces_groups():
 
 def test_brokers_of_an_external_cluster_cannot_be_stopped():
     kafka = connect("external", bootstrap_servers="h:9092", check=False)
-    with pytest.raises(NotSupportedByBackend, match="not possible on an external cluster"):
+    with pytest.raises(NotSupportedByBackend, match="not possible on the 'external' backend \\(it is shared"):
         kafka.stop_broker(1)
     with pytest.raises(NotSupportedByBackend):
         kafka.start_broker(1)

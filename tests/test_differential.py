@@ -153,3 +153,44 @@ def test_reference_stream_topology_gives_the_same_result(on_both):
     assert real["processed"] > 0 and all(real["outputs"].values())
     # what the topology wrote is still there when read again (see run_reference_topology on retention)
     assert real["records_written"]["ref-big"] == len(real["outputs"]["ref-big"])
+
+
+# -- the controller quorum and the control surface (both backends: 3 brokers, 3 controllers) -------------
+@pytest.mark.kafka
+def test_losing_one_controller_changes_nothing_clients_see(on_both):
+    sim, real = on_both(scenarios.one_controller_down)
+    assert sim == real
+    assert real["new_active_elected"] and real["running"] == 2 and real["create_after"] is None
+    assert real["delivered"] == [None] * 5 and real["read"] == ["v%d" % i for i in range(5)]
+
+
+@pytest.mark.kafka
+def test_losing_the_controller_majority_freezes_metadata_not_data(on_both):
+    sim, real = on_both(scenarios.quorum_majority_lost)
+    assert sim == real
+    assert real["active_while_lost"] is None
+    assert real["create_while_lost"] == "_TIMED_OUT"
+    assert real["delivered_while_lost"] == [None] * 5
+    assert real["group_reads_while_lost"] == ["v%d" % i for i in range(5)]
+    assert real["active_after_restart"] and real["create_after"] is None
+
+
+@pytest.mark.kafka
+def test_a_paused_leader_is_fenced_replaced_and_rejoins(on_both):
+    sim, real = on_both(scenarios.paused_leader_is_fenced_and_rejoins)
+    assert sim == real
+    assert real["moved"] and real["new_leader_from_old_isr"] and real["paused_left_isr"]
+    assert real["paused_in_snapshot"] and real["rejoined"] and real["delivery_errors"] == []
+    assert real["log"] == ["before-%d" % i for i in range(10)] + ["after-%d" % i for i in range(10)]
+
+
+@pytest.mark.kafka
+def test_control_methods_refuse_bad_input_alike(on_both):
+    sim, real = on_both(scenarios.control_surface_bad_input)
+    assert sim == real
+    assert real == {"stop_broker_99": KafkaError._INVALID_ARG, "pause_broker_0": KafkaError._INVALID_ARG,
+                    "resume_running": KafkaError._STATE, "start_running": KafkaError._STATE,
+                    "stop_controller_1": KafkaError._INVALID_ARG,
+                    "start_running_controller": KafkaError._STATE,
+                    "stop_controller_str": KafkaError._INVALID_ARG, "wait_negative": "ValueError",
+                    "pause_twice": KafkaError._STATE, "unchanged": True}

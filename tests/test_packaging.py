@@ -41,3 +41,12 @@ def test_python_version_floor_agrees():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["project"]["requires-python"] == ">=3.11"
     assert "python>=3.11" in (ROOT / "environment.yml").read_text()
+
+
+def test_readme_capability_table_is_generated_from_the_backends():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_readme_matrix.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| `pause_broker` | ✓ | ✓ |" in (ROOT / "README.md").read_text()

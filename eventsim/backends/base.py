@@ -69,9 +69,9 @@ INSTEAD = {
     "start_broker": "eventsim.connect(\"sim\") or eventsim.connect(\"local\") start a cluster whose brokers you may restart",
     "pause_broker": "eventsim.connect(\"sim\") or eventsim.connect(\"local\") can freeze a broker",
     "resume_broker": "eventsim.connect(\"sim\") or eventsim.connect(\"local\") can freeze a broker",
-    "isolate_broker": "eventsim.connect(\"sim\") cuts a broker off from the others (so does \"local\" when run as root)",
-    "heal": "eventsim.connect(\"sim\") models network faults (so does \"local\" when run as root)",
-    "slow_broker": "eventsim.connect(\"sim\") adds latency to a broker (so does \"local\" when run as root)",
+    "isolate_broker": "eventsim.connect(\"sim\") cuts a broker off from the others",
+    "heal": "eventsim.connect(\"sim\") models network faults",
+    "slow_broker": "eventsim.connect(\"sim\") adds latency to a broker",
     "stop_controller": "eventsim.connect(\"sim\") or eventsim.connect(\"local\") start their own controller quorum",
     "start_controller": "eventsim.connect(\"sim\") or eventsim.connect(\"local\") start their own controller quorum",
     "run_retention_now": "eventsim.connect(\"sim\") or eventsim.connect(\"local\"), whose brokers check retention often",
@@ -186,7 +186,7 @@ class Backend:
         caps = self.capabilities()
         missing = [m for m in methods if not caps[m]]
         if missing:
-            print("Skipped on the %r backend: it cannot %s. To see it, use %s."
+            print("Skipped on the %r backend: it cannot %s. Instead: %s."
                   % (self.backend, " or ".join(m + "()" for m in missing), INSTEAD[missing[0]]))
         return not missing
 
@@ -196,10 +196,14 @@ class Backend:
         print("Simulator only (%s): skipped on the %r backend." % (what, self.backend))
         return False
 
+    #: A sentence saying why this backend cannot do the control methods it does not override.
+    unsupported_reason = None
+
     def _unsupported(self, method):
         raise NotSupportedByBackend(
             "%s() is not possible on the %r backend (%s). Instead: %s. kafka.capabilities() lists what "
-            "this backend can do." % (method, self.backend, self.where(), INSTEAD[method]))
+            "this backend can do." % (method, self.backend, self.unsupported_reason or self.where(),
+                                      INSTEAD[method]))
 
     # -- the control surface ---------------------------------------------------------------------------
     def wait(self, ms):

@@ -26,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from .base import Backend, BackendUnavailable, NotSupportedByBackend, with_bootstrap
+from .base import Backend, BackendUnavailable, RealKafkaBackend, with_bootstrap
 
 #: Environment variable -> librdkafka property.
 ENV_SETTINGS = {
@@ -477,14 +477,20 @@ class ExternalKafka(Backend):
                                      records=records, max_records=max_records,
                                      include_internal=include_internal, namespace=self.namespace.prefix)
 
-    def stop_broker(self, broker_id, clean=False, wait=True):
-        raise _not_possible("stop_broker(%r)" % (broker_id,))
+    #: Why the control methods do nothing here (see ``Backend._unsupported``).
+    unsupported_reason = ("it is shared and run by someone else, so eventsim does not stop, pause, slow or "
+                          "cut off its brokers and controllers")
 
-    def start_broker(self, broker_id, wait=True):
-        raise _not_possible("start_broker(%r)" % (broker_id,))
+    wait = RealKafkaBackend.wait                  # real time passes, as on every real cluster
+    MAX_REAL_WAIT_MS = RealKafkaBackend.MAX_REAL_WAIT_MS
+
+    @property
+    def closed(self):
+        return getattr(self, "_closed", False)
 
     def close(self):
         self._admin = None
+        self._closed = True
 
     def where(self):
         ns = ("namespace %r (topics and groups appear as %s<name> on the cluster)"
@@ -493,10 +499,3 @@ class ExternalKafka(Backend):
                  if k in ("security.protocol", "sasl.mechanism", "sasl.username")}
         extra = "".join(", %s=%s" % kv for kv in sorted(shown.items()))
         return "an existing cluster at %s%s, %s" % (self.bootstrap_servers, extra, ns)
-
-
-def _not_possible(what):
-    return NotSupportedByBackend(
-        "%s is not possible on an external cluster: it is shared and run by someone else, so eventsim does "
-        "not stop or start its brokers. To watch a broker fail, use eventsim.connect(\"sim\") or "
-        "eventsim.connect(\"local\", brokers=3)." % what)

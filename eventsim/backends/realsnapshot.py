@@ -36,6 +36,8 @@ _GROUP_STATES = {
 }
 
 DEFAULT_TIMEOUT = 10.0
+#: The request timeout of a snapshot while the backend has paused a broker (seconds).
+PAUSED_TIMEOUT = 2.0
 
 
 def is_internal(topic):
@@ -157,12 +159,13 @@ def _epoch(info):
     return None if epoch is None or epoch < 0 else epoch
 
 
-def build_topics(admin, metadata, names, *, include_internal, timeout=DEFAULT_TIMEOUT):
-    """The ``topics`` list of the snapshot, sorted by name, partitions sorted by number."""
+def build_topics(admin, metadata, names, *, include_internal, timeout=DEFAULT_TIMEOUT, frozen=()):
+    """The ``topics`` list of the snapshot, sorted by name, partitions sorted by number. Partitions led
+    by a ``frozen`` (paused) broker are not asked about: it would not answer (their offsets are ``None``)."""
     alive = set(metadata.brokers)
     wanted = sorted(t for t in metadata.topics
                     if names.visible(t) and (include_internal or not is_internal(t)))
-    parts = [(t, p) for t in wanted for p in metadata.topics[t].partitions]
+    parts = [(t, p) for t in wanted for p, pm in metadata.topics[t].partitions.items() if pm.leader not in frozen]
     earliest = list_offsets(admin, parts, OffsetSpec.earliest(), timeout=timeout)
     latest = list_offsets(admin, parts, OffsetSpec.latest(), timeout=timeout)
     stable = list_offsets(admin, parts, OffsetSpec.latest(), committed=True, timeout=timeout)
@@ -218,10 +221,14 @@ def build_groups(admin, names, high_watermarks, timeout=DEFAULT_TIMEOUT):
 
 def _group_ids(admin, timeout):
     """``ListGroups`` on every broker; asked again (for a few seconds) while a broker answers with an error,
-    e.g. a coordinator still loading its groups after a failover."""
+    e.g. a coordinator still loading its groups after a failover. A broker that does not answer at all (a
+    paused one) leaves its groups out once the request times out."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
-        listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout)
+        try:
+            listing = admin.list_consumer_groups(request_timeout=timeout).result(timeout=timeout + 5)
+        except Exception:  # noqa: BLE001 - no broker answered in time: no groups to show
+            return []
         if not listing.errors or time.monotonic() > deadline:
             return [g.group_id for g in listing.valid]
         time.sleep(0.2)
@@ -318,12 +325,15 @@ def snapshot(admin, *, backend, client_conf, known_brokers=None, controller=None
     except KafkaException as exc:
         raise KafkaException(exc.args[0]) from None
     names = _Names(namespace)
+    if paused:        # a frozen broker answers nothing: ask with a short timeout and do not insist
+        timeout = min(timeout, PAUSED_TIMEOUT)
     alive = {b.id: b for b in metadata.brokers.values()}
     if known_brokers is None:
         known_brokers = [(b.id, b.host, b.port) for b in alive.values()]
     brokers = [{"id": i, "host": h, "port": p, "alive": i in alive, "paused": i in paused}
                for i, h, p in sorted(known_brokers)]
-    topics = build_topics(admin, metadata, names, include_internal=include_internal, timeout=timeout)
+    topics = build_topics(admin, metadata, names, include_internal=include_internal, timeout=timeout,
+                          frozen=set(paused))
     hws = {(names.prefix + t["name"], p["partition"]): p["high_watermark"]
            for t in topics for p in t["partitions"]}
     groups = build_groups(admin, names, hws, timeout=timeout)

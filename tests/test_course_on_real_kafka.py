@@ -1,0 +1,112 @@
+"""The whole course on real Kafka: every notebook and every lab solution, top to bottom, in a fresh kernel
+with ``EVENTSIM_BACKEND=local``, so each one starts its own cluster of the course shape (3 brokers, 3
+controllers) as Java processes. A cell that writes an error output, or a kernel that dies, fails the test.
+
+The stored outputs stay the simulator's (nbval compares those); on real Kafka timings and member ids differ,
+so only the absence of errors is checked here, plus that the notebook really ran on the real backend.
+Also: a kernel killed with SIGKILL leaves no Kafka JVM behind.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import time
+
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb")) + sorted((ROOT / "solutions").glob("lab*.ipynb"))
+
+
+def _errors(nb):
+    return [(i, o.get("ename"), o.get("evalue")) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def _execute(path, backend):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=420, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    old = os.environ.get("EVENTSIM_BACKEND")
+    os.environ["EVENTSIM_BACKEND"] = backend
+    try:
+        client.execute()
+    except DeadKernelError as exc:
+        pytest.fail("the kernel died running %s on %s: %s" % (path.name, backend, exc), pytrace=False)
+    except CellExecutionError as exc:
+        pytest.fail("%s on the %r backend: a cell failed:\n%s" % (path.name, backend, str(exc)[-3000:]),
+                    pytrace=False)
+    finally:
+        if old is None:
+            os.environ.pop("EVENTSIM_BACKEND", None)
+        else:
+            os.environ["EVENTSIM_BACKEND"] = old
+    return nb
+
+
+def _text(nb):
+    out = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            out.append("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")))
+    return "\n".join(out)
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_runs_clean_on_the_local_backend(path):
+    nb = _execute(path, "local")
+    assert _errors(nb) == []
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if "eventsim.connect()" in source:      # the local backend says so when it starts the cluster
+        assert "Starting Apache Kafka" in _text(nb), "%s did not run on the local backend" % path.name
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(300)
+def test_a_killed_kernel_leaves_no_kafka_process():
+    """Kill the kernel that started a cluster with SIGKILL: no finalizer runs, yet every JVM goes
+    (each node is started with a parent-death signal)."""
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        reply = kc.execute_interactive(
+            "import eventsim\n"
+            "k = eventsim.connect('local', brokers=1, controllers=1, quiet=True)\n"
+            "print('PIDS', *[p.pid for p in k._procs.procs.values()])", timeout=240,
+            output_hook=lambda msg: _collect(msg))
+        assert reply["content"]["status"] == "ok", reply["content"]
+        pids = [int(x) for x in _COLLECTED[-1].split()[1:]]
+        assert len(pids) == 2 and all(_alive(p) for p in pids)
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in pids), "Kafka JVMs outlived their killed kernel"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+_COLLECTED = []
+
+
+def _collect(msg):
+    if msg["msg_type"] == "stream" and "PIDS" in msg["content"]["text"]:
+        _COLLECTED.append(msg["content"]["text"].strip().splitlines()[-1])
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:     # a zombie (exited, not yet reaped by its dead parent's reaper) counts as gone
+        return pathlib.Path("/proc/%d/stat" % pid).read_text().split()[2] != "Z"
+    except OSError:
+        return False
