@@ -134,6 +134,8 @@ class Producer:
         self._txn_error = None
         self._closed = False
         self._missing_topics = set()       # topics this producer has reported as not existing
+        self._metadata_ms = int(c.get("topic.metadata.refresh.interval.ms", 300000))
+        self._partition_counts = {}        # topic -> (partition count, when learned): the metadata cache
         if self._idempotent and not self._transactional_id:
             self._cluster.transactions.init_producer_id(None, 0, self._set_pid)
 
@@ -186,11 +188,26 @@ class Producer:
             KafkaError._UNKNOWN_TOPIC, reason=f"Unable to produce message: Local: Unknown topic: topic '{topic}' "
                                               f"does not exist (auto.create.topics.enable=false)"))
 
+    def _partition_count(self, topic):
+        """The topic's partition count from this producer's metadata cache. librdkafka learns a topic's
+        partitions when it first uses the topic and again at each periodic metadata refresh
+        (``topic.metadata.refresh.interval.ms``, 5 minutes by default), so partitions added in between are
+        not used until then (checked on Kafka 4.4: keys keep their old partitions right after
+        ``create_partitions``). Simplified: the simulator refreshes only on that period, not also after
+        errors."""
+        cached = self._partition_counts.get(topic)
+        if cached is not None and (self._metadata_ms < 0 or self._clock.now_ms - cached[1] < self._metadata_ms):
+            return cached[0]
+        count = self._cluster.partition_count(topic)
+        if count is not None:
+            self._partition_counts[topic] = (count, self._clock.now_ms)
+        return count
+
     def _route(self, msg):
         """Pick the partition. A topic the metadata does not know may still be propagating after its creation:
         librdkafka waits ``topic.metadata.propagation.max.ms`` for it, then fails the record with the broker's
         ``UNKNOWN_TOPIC_OR_PART`` in the delivery report (as librdkafka 2.x does against Kafka 4.x)."""
-        count = self._cluster.partition_count(msg.topic)
+        count = self._partition_count(msg.topic)
         if count is None:
             waited = self._clock.now_ms - msg.enqueued_ms
             if waited >= self._propagation_ms:

@@ -4,9 +4,10 @@
     make bench                                   # sets up .venv and the Kafka jars first
     .venv/bin/python scripts/bench.py --records 20000
 
-Each workload is the same client code (the confluent-kafka API) run on a simulated 3-broker cluster
-(``eventsim.connect("sim", brokers=3)``) and on 3 real Kafka brokers started for this run
-(``eventsim.connect("local", brokers=3)``, JVM processes on this machine):
+Each workload is the same client code (the confluent-kafka API) run on a simulated cluster of the course
+shape (``eventsim.connect("sim")``: 3 brokers, 3 controllers) and on a real one started for this run
+(``eventsim.connect("local")``: 3 brokers and 3 dedicated KRaft controllers, JVM processes on this
+machine). The real cluster's start time (process spawn to all brokers registered) is reported too.
 
 * ``produce``: produce ``--records`` records (100-byte values, 6 partitions, RF 3) with ``acks=all`` and
   ``flush()``;
@@ -244,12 +245,12 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="directory for the JSON result")
     opts = parser.parse_args(argv)
 
-    print("simulator: 3 brokers, seed %d ..." % opts.seed, flush=True)
-    sim = measure(eventsim.connect("sim", brokers=3, seed=opts.seed), opts)
-    print("real Kafka: starting 3 local brokers ...", flush=True)
+    print("simulator: 3 brokers, 3 controllers, seed %d ..." % opts.seed, flush=True)
+    sim = measure(eventsim.connect("sim", brokers=3, controllers=3, seed=opts.seed), opts)
+    print("real Kafka: starting 3 local brokers and 3 controllers ...", flush=True)
     t0 = time.perf_counter()
     try:
-        local = eventsim.connect("local", brokers=3, quiet=True)
+        local = eventsim.connect("local", brokers=3, controllers=3, quiet=True)
     except BackendUnavailable as exc:          # no Java or no jars: say what to install, no half a table
         print("make bench needs real Kafka to compare with: %s" % exc, file=sys.stderr)
         return 2
@@ -261,8 +262,8 @@ def main(argv=None):
 
     print()
     print(table(sim, real))
-    print("\n(%d records of ~100 bytes; real Kafka %s startup %.1f s, not counted above)"
-          % (opts.records, version, startup))
+    print("\n(%d records of ~100 bytes; real Kafka %s, 3 brokers + 3 controllers, started in %.1f s, not "
+          "counted above)" % (opts.records, version, startup))
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),

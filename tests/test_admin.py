@@ -66,6 +66,7 @@ class FakeCluster:
         self.topics = {}
         self.groups = FakeGroups()
         self.calls = []
+        self.controller = types.SimpleNamespace(available=True)   # the KRaft quorum has an active controller
 
     @property
     def controller_id(self):

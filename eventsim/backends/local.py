@@ -220,6 +220,25 @@ def node_config(node_id, ports, controller_ids, data_dir, n_brokers):
     return config
 
 
+def copy_formatted_storage(formatted, target, node_id, controller):
+    """Give node ``node_id`` the storage ``StorageTool format`` wrote for another node of the cluster:
+    the same ``meta.properties`` with this node's ``node.id`` and a ``directory.id`` of its own, and, for a
+    controller, the same bootstrap checkpoint of the metadata log (the cluster's feature levels, identical
+    on every node formatted with the same cluster id and release)."""
+    target.mkdir(parents=True, exist_ok=True)
+    meta = {}
+    for line in (formatted / "meta.properties").read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            meta[key] = value
+    meta.update({"node.id": str(node_id), "directory.id": new_cluster_id()})
+    write_properties(target / "meta.properties", meta)
+    if controller:
+        (target / "__cluster_metadata-0").mkdir(exist_ok=True)
+        for checkpoint in (formatted / "__cluster_metadata-0").glob("*.checkpoint"):
+            shutil.copy2(checkpoint, target / "__cluster_metadata-0" / checkpoint.name)
+
+
 def write_properties(path, config):
     path.write_text("".join("%s=%s\n" % (k, v) for k, v in config.items()))
 
@@ -394,17 +413,20 @@ class LocalKafka(RealKafkaBackend):
         self._say(" ready in %.1f s\n" % self.startup_seconds)
 
     def _format_storage(self):
-        """``kafka.tools.StorageTool format -t <cluster id> -c server.properties``, all nodes at once."""
-        runs = {i: subprocess.Popen(self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_id,
-                                               "-c", str(self._properties(i)), controller=True),
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                    start_new_session=True)
-                for i in self.ports}
-        for i, run in runs.items():
-            out, _ = run.communicate(timeout=120)
-            if run.returncode != 0:
-                raise BackendError("Formatting the storage of Kafka node %d failed (exit %d):\n%s"
-                                   % (i, run.returncode, explain_output(out)))
+        """``kafka.tools.StorageTool format -t <cluster id> -c server.properties`` for the first controller;
+        every other node gets the same files, written here (see :func:`copy_formatted_storage`), which saves
+        five JVM starts on a small machine."""
+        first = self.controller_ids[0]
+        run = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", self.cluster_id,
+                                        "-c", str(self._properties(first)), controller=True),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        if run.returncode != 0:
+            raise BackendError("Formatting the storage of Kafka node %d failed (exit %d):\n%s"
+                               % (first, run.returncode, explain_output(run.stdout)))
+        for i in self.ports:
+            if i != first:
+                copy_formatted_storage(self.node_dir(first) / "data", self.node_dir(i) / "data", i,
+                                       controller=i in self.controller_ids)
 
     def _spawn(self, node_id):
         log = open(self.log_path(node_id), "ab")
