@@ -464,17 +464,25 @@ def _controller_error(cluster):
 
 #: librdkafka's default timeout of an admin request (``socket.timeout.ms``), in seconds.
 DEFAULT_ADMIN_REQUEST_TIMEOUT_S = 60
+#: How long a broker waits for the controller to answer a request it forwarded before it answers
+#: ``REQUEST_TIMED_OUT`` itself (Kafka 4.4: about 60 s, whatever the request's own timeout).
+FORWARDING_TIMEOUT_MS = 60_000
 
 
 def _metadata_write_error(cluster, kwargs):
     """CreateTopics, DeleteTopics, CreatePartitions and (Incremental)AlterConfigs on topics are writes to
     the KRaft metadata log: the broker forwards them to the active controller. Without one (the quorum
     lost its majority) the forwarded request is never answered; librdkafka gives up after the request's
-    ``request_timeout`` (60 s by default) with ``_TIMED_OUT``, as checked on Kafka 4.4. The virtual clock
-    moves by that wait."""
+    ``request_timeout`` (60 s by default) with ``_TIMED_OUT``; a client that waits longer hears the broker
+    give up first, after its own 60 s, with ``REQUEST_TIMED_OUT`` (both checked on Kafka 4.4). The virtual
+    clock moves by that wait."""
     if cluster.controller.available:
         return None
-    cluster.advance(int(1000 * (kwargs.get("request_timeout") or DEFAULT_ADMIN_REQUEST_TIMEOUT_S)))
+    timeout_ms = int(1000 * (kwargs.get("request_timeout") or DEFAULT_ADMIN_REQUEST_TIMEOUT_S))
+    if timeout_ms > FORWARDING_TIMEOUT_MS:
+        cluster.advance(FORWARDING_TIMEOUT_MS)
+        return KafkaError(KafkaError.REQUEST_TIMED_OUT, reason="Broker: Request timed out")
+    cluster.advance(timeout_ms)
     return KafkaError(KafkaError._TIMED_OUT, reason="Failed while waiting for response from broker: Local: Timed out")
 
 

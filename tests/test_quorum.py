@@ -83,6 +83,15 @@ def test_without_a_majority_metadata_writes_time_out_after_the_request_timeout(k
     assert len(kafka.snapshot()["topics"][0]["partitions"]) == 3
 
 
+def test_a_client_that_waits_longer_than_the_broker_hears_the_brokers_timeout(kafka):
+    kafka.stop_controller(101)
+    kafka.stop_controller(kafka.snapshot()["controller"])
+    began = kafka.now_ms
+    with pytest.raises(KafkaException) as info:
+        kafka.admin().create_topics([NewTopic("u", 1, 3)], request_timeout=75)["u"].result()
+    assert info.value.args[0].code() == KafkaError.REQUEST_TIMED_OUT and kafka.now_ms - began == 60_000
+
+
 def test_without_a_majority_a_crashed_broker_is_neither_fenced_nor_replaced(kafka):
     kafka.stop_controller(101)
     kafka.stop_controller(kafka.snapshot()["controller"])

@@ -70,7 +70,9 @@ def compacted_partitions(admin, timeout=10):
 
 def record_counts(client_conf, partitions, timeout=10):
     """``{(topic, partition): records a read_uncommitted consumer reads from the log start to the end}``."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    from .realsnapshot import records_until_eof
     counts = {tp: 0 for tp in partitions}
     if not partitions:
         return counts
@@ -84,17 +86,8 @@ def record_counts(client_conf, partitions, timeout=10):
             if high > low:
                 pending.add(tp)
         consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in sorted(pending)])
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is None:
-                continue
-            key = (msg.topic(), msg.partition())
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
-                    pending.discard(key)
-                continue
-            counts[key] += 1
+        for msg in records_until_eof(consumer, pending, timeout):
+            counts[(msg.topic(), msg.partition())] += 1
     finally:
         consumer.close()
     return counts

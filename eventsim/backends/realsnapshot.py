@@ -284,19 +284,27 @@ def read_last_records(client_conf, topics, names, max_records, timeout=DEFAULT_T
         consumer.close()
 
 
-def _drain(consumer, wanted, timeout):
-    """Poll until every wanted partition reached its high watermark (or ``timeout`` seconds passed)."""
-    pending = set(wanted)
+def records_until_eof(consumer, pending, timeout):
+    """Yield the consumer's records until every ``(topic, partition)`` in the set ``pending`` has reported
+    partition EOF (it is emptied as they do; a caller may discard keys too), or ``timeout`` seconds passed.
+    Needs ``enable.partition.eof``."""
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         msg = consumer.poll(0.2)
         if msg is None:
             continue
-        key = (msg.topic(), msg.partition())
         if msg.error():
             if msg.error().code() == KafkaError._PARTITION_EOF:
-                pending.discard(key)
+                pending.discard((msg.topic(), msg.partition()))
             continue
+        yield msg
+
+
+def _drain(consumer, wanted, timeout):
+    """Poll until every wanted partition reached its high watermark (or ``timeout`` seconds passed)."""
+    pending = set(wanted)
+    for msg in records_until_eof(consumer, pending, timeout):
+        key = (msg.topic(), msg.partition())
         part, hw, _ = wanted[key]
         if msg.offset() < hw:
             ts = msg.timestamp()[1]
