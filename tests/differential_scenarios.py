@@ -646,3 +646,21 @@ def control_surface_bad_input(run):
         k.resume_broker(2)
     out["unchanged"] = sorted((b["id"], b["alive"], b["paused"]) for b in k.snapshot()["brokers"]) == before
     return out
+
+
+def new_partitions_reach_producers_at_their_next_metadata_refresh(run):
+    """After ``create_partitions`` a running producer keeps hashing keys over the partitions it knew
+    (librdkafka refreshes metadata every ``topic.metadata.refresh.interval.ms``, 5 min by default); a
+    producer created afterwards spreads them over all of them."""
+    topic = run.topic(partitions=2)
+    keys = [("user-%d" % i).encode() for i in range(12)]
+    running = run.kafka.Producer({})
+
+    def partitions(producer):
+        return {k: p for _, p, _, k, _ in produce(producer, topic, [(k, b"click") for k in keys])}
+    before = partitions(running)
+    admin = run.admin()
+    admin.create_partitions([run.api.NewPartitions(topic, 6)])[topic].result(60)
+    _wait_for(run, lambda: len(run.admin().list_topics(topic, timeout=10).topics[topic].partitions) == 6)
+    return {"before": before, "running_after": partitions(running) == before,
+            "new_producer": partitions(run.kafka.Producer({}))}

@@ -196,3 +196,11 @@ def test_control_methods_refuse_bad_input_alike(on_both):
                     "start_running_controller": KafkaError._STATE,
                     "stop_controller_str": KafkaError._INVALID_ARG, "wait_negative": "ValueError",
                     "pause_twice": KafkaError._STATE, "unchanged": True}
+
+
+@pytest.mark.kafka
+def test_new_partitions_reach_a_running_producer_only_at_its_metadata_refresh(on_both):
+    sim, real = on_both(scenarios.new_partitions_reach_producers_at_their_next_metadata_refresh)
+    assert sim == real
+    assert set(real["before"].values()) == {0, 1} and real["running_after"] is True
+    assert len(set(real["new_producer"].values())) > 2          # the new producer uses the new partitions

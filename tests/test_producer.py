@@ -381,3 +381,25 @@ def test_closed_producer_refuses_poll(cluster):
         p.poll(0)
     with pytest.raises(KafkaException):
         make_producer(cluster, acks="sometimes")
+
+
+def test_partitions_added_later_are_used_after_the_next_metadata_refresh():
+    """librdkafka caches a topic's partition count until topic.metadata.refresh.interval.ms has passed."""
+    cluster = Cluster(brokers=3, seed=4)
+    cluster.create_topic("clicks", 2, 1)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap_servers,
+                         "topic.metadata.refresh.interval.ms": 10_000})
+    where = []
+
+    def send():
+        where.clear()
+        for i in range(20):
+            producer.produce("clicks", key=b"user-%d" % i, value=b"x",
+                             on_delivery=lambda err, msg: where.append(msg.partition()))
+        producer.flush()
+        return set(where)
+    assert send() == {0, 1}
+    assert cluster.create_partitions("clicks", 6) is None
+    assert send() == {0, 1}                       # the cached count: still two partitions
+    cluster.advance(10_000)
+    assert send() > {0, 1}                        # refreshed: the new partitions get keys too
