@@ -664,3 +664,44 @@ def new_partitions_reach_producers_at_their_next_metadata_refresh(run):
     _wait_for(run, lambda: len(run.admin().list_topics(topic, timeout=10).topics[topic].partitions) == 6)
     return {"before": before, "running_after": partitions(running) == before,
             "new_producer": partitions(run.kafka.Producer({}))}
+
+
+def retention_deletes_old_segments_unread(run):
+    """``retention.ms`` deletes whole old segments whether anyone read them or not; ``run_retention_now()``
+    makes sure the broker's check has run. The log start moves forward, offsets of what is left stay, and a
+    consumer from the beginning starts at the new log start."""
+    topic = run.topic(partitions=1, config={"retention.ms": "3000", "segment.ms": "500"})
+    producer = run.kafka.Producer({})
+    for i in range(12):
+        produce(producer, topic, [(None, b"click-%d" % i)])
+        run.kafka.wait(500)
+    run.kafka.wait(3_000)
+    produce(producer, topic, [(None, b"fresh")])               # rolls the old segments, stays itself
+    run.kafka.run_retention_now()
+    left = read_partitions(run, topic, 1)[0]
+    return {"old_ones_gone": all(not v.startswith("click") for _, _, v in left),
+            "fresh_kept": [(o, v) for o, _, v in left] == [(12, "fresh")]}
+
+
+def compaction_keeps_the_latest_value_per_key(run):
+    """With ``cleanup.policy=compact`` the log cleaner removes superseded records from closed segments;
+    ``run_log_cleaner_now()`` makes sure it has looked. The latest value of every key survives; a real
+    cleaner may leave some superseded ones for later (``min.cleanable.dirty.ratio``), so only that is
+    compared."""
+    topic = run.topic(partitions=1, config={"cleanup.policy": "compact", "segment.ms": "300"})
+    producer = run.kafka.Producer({})
+    latest = {}
+    for i in range(12):
+        key = b"k%d" % (i % 3)
+        produce(producer, topic, [(key, b"v%d" % i)])
+        latest[key.decode()] = "v%d" % i
+        run.kafka.wait(100)
+    run.kafka.wait(500)
+    produce(producer, topic, [(b"roll", b"x")])               # a new active segment
+    run.kafka.run_log_cleaner_now()
+    left = read_partitions(run, topic, 1)[0]
+    newest = {}
+    for _, k, v in left:
+        newest[k] = v
+    return {"latest_kept": all(newest.get(k) == v for k, v in latest.items()),
+            "something_removed": len(left) < 13, "offsets_ascending": [o for o, _, _ in left] == sorted(o for o, _, _ in left)}

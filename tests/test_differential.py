@@ -204,3 +204,15 @@ def test_new_partitions_reach_a_running_producer_only_at_its_metadata_refresh(on
     assert sim == real
     assert set(real["before"].values()) == {0, 1} and real["running_after"] is True
     assert len(set(real["new_producer"].values())) > 2          # the new producer uses the new partitions
+
+
+@pytest.mark.kafka
+def test_retention_deletes_what_nobody_read(on_both):
+    sim, real = on_both(scenarios.retention_deletes_old_segments_unread)
+    assert sim == real == {"old_ones_gone": True, "fresh_kept": True}
+
+
+@pytest.mark.kafka
+def test_compaction_keeps_the_latest_value_of_every_key(on_both):
+    sim, real = on_both(scenarios.compaction_keeps_the_latest_value_per_key)
+    assert sim == real == {"latest_kept": True, "something_removed": True, "offsets_ascending": True}
