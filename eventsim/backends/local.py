@@ -13,8 +13,9 @@ the simulator's defaults:
 * ``offsets.topic.replication.factor`` / ``transaction.state.log.replication.factor`` = min(3, N) and
   ``transaction.state.log.min.isr`` = min(2, N), so a 1-broker cluster works at all;
 * ``min.insync.replicas=1``, ``unclean.leader.election.enable=false`` (Kafka's defaults, stated here);
-* ``log.retention.check.interval.ms`` and ``log.cleaner.backoff.ms`` short (see :data:`HOUSEKEEPING`), so
-  ``run_retention_now()`` / ``run_log_cleaner_now()`` only have to wait a moment for the broker to act.
+* ``log.retention.check.interval.ms``, ``log.cleaner.backoff.ms`` and the delay before the first check
+  short (see :data:`HOUSEKEEPING`), so ``run_retention_now()`` / ``run_log_cleaner_now()`` only have to
+  wait a moment for the broker to act.
 
 The control surface (``eventsim.backends.base.CONTROL_METHODS``) with real mechanisms:
 ``stop_broker(id)`` kills the broker's JVM (SIGKILL, a crash) or, with ``clean=True``, sends SIGTERM for a
@@ -154,7 +155,10 @@ SHARED_BROKER_SETTINGS = ("auto.create.topics.enable", "num.partitions", "defaul
 
 #: How often real brokers apply retention and look for logs to compact. Kafka's defaults (5 min, 15 s)
 #: would make ``run_retention_now()`` wait minutes; the simulator runs them on demand instead.
-HOUSEKEEPING = {"log.retention.check.interval.ms": 1000, "log.cleaner.backoff.ms": 500}
+#: ``log.initial.task.delay.ms`` (an internal broker setting, 30 s by default) holds back the first
+#: retention check after a broker starts; without lowering it a fresh cluster deletes nothing for 30 s.
+HOUSEKEEPING = {"log.retention.check.interval.ms": 1000, "log.cleaner.backoff.ms": 500,
+                "log.initial.task.delay.ms": 1000}
 
 
 def simulator_like_config(n):
