@@ -146,9 +146,9 @@ class Controller:
     def _set_leader(self, part, new_leader, reason):
         old = part.leader
         epoch = part.leader_epoch + 1
-        part.become_leader(new_leader, epoch)
         if new_leader >= 0 and new_leader not in part.isr:
             part.isr = [new_leader]
+        part.become_leader(new_leader, epoch)
         self.cluster.record_event(f"{part.name}: leader {old} \u2192 {new_leader}, epoch {epoch}"
                                   + (f" ({reason})" if reason else ""))
         self.cluster.on_leader_change(part, old, new_leader)

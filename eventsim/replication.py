@@ -170,6 +170,7 @@ class Partition:
         for b in self.replicas:
             if b != broker_id and self.cluster.broker_alive(b):
                 self.start_follower(b)
+        self.maybe_increment_hw()        # Partition.makeLeader: "ISR could be down to 1"
 
     def start_follower(self, broker_id):
         """(Re)start the fetch loop of a follower: first truncate by leader epoch, then fetch."""
@@ -259,7 +260,7 @@ class Partition:
         state.last_fetch_leader_leo = leader_leo
         state.last_fetch_ms = self.now
         self._maybe_expand_isr(broker_id)
-        self._maybe_advance_hw()
+        self.maybe_increment_hw()
         records = leader.log.read(fetch_offset, max_records=FOLLOWER_FETCH_MAX_RECORDS)
         if records or self.replica[broker_id].high_watermark < leader.high_watermark:
             self._answer_fetch(broker_id, token, records)
@@ -331,15 +332,19 @@ class Partition:
             return
         self.isr = [b for b in self.isr if b not in out]
         self.cluster.record_event(f"{self.name}: ISR shrank to {self.isr} (broker(s) {out} fell behind)")
-        self._maybe_advance_hw()
+        self.maybe_increment_hw()
 
     def remove_from_isr(self, broker_id):
         """The controller fenced this broker: it leaves the ISR (unless it is the last member)."""
         if broker_id in self.isr and len(self.isr) > 1:
             self.isr = [b for b in self.isr if b != broker_id]
-            self._maybe_advance_hw()
+            self.maybe_increment_hw()
 
-    def _maybe_advance_hw(self):
+    def maybe_increment_hw(self):
+        """Kafka's ``Partition.maybeIncrementLeaderHW``: the high watermark is the smallest log end offset
+        among the ISR. A new leader does not know its followers' positions yet (they count as 0 until they
+        fetch), so its HW moves only once they have fetched, unless it is alone in the ISR: then the HW is
+        its own log end offset at once."""
         leader = self.leader_replica
         if leader is None:
             return
@@ -374,7 +379,7 @@ class Partition:
                 rec.sequence = base_sequence + i if base_sequence >= 0 else -1
             base, last = leader.append_as_leader(records, self.leader_epoch, self.now)
             self._wake_parked_fetches()
-            self._maybe_advance_hw()
+            self.maybe_increment_hw()
         if acks != -1:
             return complete(None, base)
         self._wait_for_replication(last + 1, lambda err: complete(err, base if err is None else -1))
@@ -419,7 +424,7 @@ class Partition:
                         producer_id=producer_id, producer_epoch=producer_epoch, transactional=True)
         _, last = leader.append_as_leader([marker], self.leader_epoch, self.now)
         self._wake_parked_fetches()
-        self._maybe_advance_hw()
+        self.maybe_increment_hw()
         self._wait_for_replication(last + 1, complete)
 
     # -- reads -------------------------------------------------------------------------------------------------

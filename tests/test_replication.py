@@ -462,3 +462,46 @@ def test_keyless_record_on_compacted_topic_is_invalid_record():
     assert reports[1].code() in (KafkaError.INVALID_RECORD, KafkaError._INVALID_DIFFERENT_RECORD)
     assert reports[2] is None
     assert log_values(part) == ["own batch"]
+
+
+def test_a_new_leader_alone_in_the_isr_moves_its_high_watermark_to_its_log_end_at_once():
+    """The follower holds all three acked records but has not yet heard the HW (it is slow) when the leader
+    is cut off and crashes. Alone in the ISR, the new leader's HW must be its log end offset at once
+    (``Partition.makeLeader``), or consumers would not see acknowledged records until the next write."""
+    cluster = Cluster(brokers=2, seed=3, config={"replica.lag.time.max.ms": LAG_MS})
+    assert cluster.create_topic("t", replica_assignment=[[1, 2]]) is None
+    part = cluster.topics["t"].partitions[0]
+    cluster.slow_broker(2, 200)
+    p = producer(cluster, acks=-1)
+    reports = []
+    produce(p, [0, 1, 2], reports)
+    while len(reports) < 3:
+        p.poll(0)
+        cluster.advance(1)
+    assert [e for e, _ in reports] == [None] * 3
+    assert part.replica[2].log_end_offset == 3 and part.replica[2].high_watermark == 0
+    cluster.isolate_broker(1)
+    cluster.stop_broker(1)
+    assert (part.leader, part.isr) == (2, [2])
+    assert part.high_watermark == 3
+    assert committed_values(cluster) == ["0", "1", "2"]
+
+
+def test_a_new_leader_with_followers_in_the_isr_waits_for_them_before_moving_its_high_watermark():
+    cluster, part = make_cluster()
+    cluster.slow_broker(2, 200)
+    cluster.slow_broker(3, 200)
+    p = producer(cluster, acks=1)
+    reports = []
+    produce(p, [0, 1, 2], reports)
+    while len(reports) < 3:
+        p.poll(0)
+        cluster.advance(1)
+    while leos(part) != [3, 3, 3]:
+        cluster.advance(1)                     # both followers have the records, not yet the HW
+    assert part.replica[2].high_watermark < 3 and part.replica[3].high_watermark < 3
+    cluster.stop_broker(1, clean=True)
+    assert part.leader in (2, 3) and len(part.isr) == 2
+    assert part.high_watermark < 3             # the other follower has not fetched from the new leader yet
+    cluster.advance(2000)
+    assert part.high_watermark == 3
