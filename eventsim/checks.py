@@ -28,6 +28,7 @@ import random
 import zlib
 
 from .errors import KafkaError, KafkaException
+from .message import Message
 
 __all__ = [
     "CheckFailed", "hint", "drain", "read_topic", "create_topic", "fresh_cluster",
@@ -173,12 +174,28 @@ HINTS = {
 _hint_position = {}
 
 
+class _NoSuchHint(CheckFailed, ValueError):
+    """``hint()`` was asked for a lab or an exercise that has no hints (a ``CheckFailed``, shown without a
+    traceback, and a ``ValueError``: the arguments are wrong)."""
+
+
+def _hint_key(lab, exercise):
+    """``("lab03", 1)`` from ``("lab03", 1)``, ``("lab3", "1")`` or ``(3, 1)``; ``_NoSuchHint`` otherwise."""
+    known = ", ".join(f'("{lab_}", {ex})' for lab_, ex in sorted(HINTS))
+    number = str(lab)[3:] if str(lab).lower().startswith("lab") else str(lab)
+    ex = str(exercise)
+    if not number.isdigit() or not ex.isdigit() or not _is(lab, (str, int)) or not _is(exercise, (str, int)):
+        raise _NoSuchHint(f'hint(lab, exercise) takes a lab name and an exercise number, e.g. hint("lab03", 1); '
+                         f"got hint({_short(lab)}, {_short(exercise)}). Hints exist for {known}")
+    key = (f"lab{int(number):02d}", int(ex))
+    if key not in HINTS:
+        raise _NoSuchHint(f'no hints for hint("{key[0]}", {key[1]}); hints exist for {known}')
+    return key
+
+
 def hint(lab, exercise):
     """Print the next hint for ``exercise`` of ``lab`` (e.g. ``hint("lab03", 1)``)."""
-    key = (str(lab), int(exercise))
-    if key not in HINTS:
-        known = ", ".join(f'("{lab_}", {ex})' for lab_, ex in sorted(HINTS))
-        raise ValueError(f"no hints for {key}; hints exist for {known}")
+    key = _hint_key(lab, exercise)
     i = _hint_position.get(key, 0)
     hints = HINTS[key]
     print(f"Hint {min(i, len(hints) - 1) + 1}/{len(hints)}: {hints[min(i, len(hints) - 1)]}")
@@ -279,12 +296,97 @@ def _short(x, width=100):
 
 def _call(fn, *args, what="your function"):
     """Run the learner's code; turn an exception into a readable failure (NotImplementedError passes)."""
+    _expect_function(fn, what)
     try:
         return fn(*args)
     except (NotImplementedError, CheckFailed):
         raise
     except Exception as exc:  # the learner's bug: say where, briefly
         raise CheckFailed(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+# -- what the learner handed over must have the right shape before a check looks inside it -------------
+
+def _is(value, types):
+    """``isinstance``, except that a bool does not count as an int (``True`` is not a partition count)."""
+    types = types if isinstance(types, tuple) else (types,)
+    return isinstance(value, types) and (bool in types or not isinstance(value, bool))
+
+
+def _kind(types):
+    """How a failure names ``types``: ``a dict``, ``an int or a str``, ``a Message``."""
+    types = types if isinstance(types, tuple) else (types,)
+    names = ["None" if t is type(None) else ("an " if t.__name__[0] in "aeiouAEIOU" else "a ") + t.__name__
+             for t in types]
+    return " or ".join(names)
+
+
+def _expect(ok, expected, got, lab=None, exercise=None):
+    """Unless ``ok``, fail with ``<expected>, got <short repr of got> (<its type>)``."""
+    if not ok:
+        _fail(f"{expected}, got {_short(got)} ({type(got).__name__})", lab, exercise)
+
+
+def _expect_type(value, types, what, lab=None, exercise=None):
+    """``what`` (the learner's value) must be one of ``types``; returns it."""
+    _expect(_is(value, types), f"{what} should be {_kind(types)}", value, lab, exercise)
+    return value
+
+
+def _expect_items(items, types, what, lab=None, exercise=None):
+    """Every element of ``items`` (the learner's ``what``) must be one of ``types``; returns ``items``."""
+    bad = [x for x in items if not _is(x, types)]
+    _expect(not bad, f"every element of {what} should be {_kind(types)}", bad[0] if bad else None,
+            lab, exercise)
+    return items
+
+
+def _expect_count(value, what, lab=None, exercise=None, at_least=1):
+    """``what`` must be an int (not a str, float or bool) of at least ``at_least``; returns it."""
+    _expect(_is(value, int) and value >= at_least, f"{what} should be an int >= {at_least}", value, lab, exercise)
+    return value
+
+
+def _expect_function(fn, call, lab=None, exercise=None):
+    """``fn`` must be a function the check can call as ``call`` (pass the function, not its result)."""
+    _expect(callable(fn), f"expected a function to call as {call} (pass the function itself, without "
+                          f"calling it)", fn, lab, exercise)
+
+
+def _learner_client(make, kafka, conf, kind, lab, exercise):
+    """``make(kafka, conf)`` (``_producer`` or ``_consumer``) with the learner's settings: a configuration
+    Kafka rejects is a failure that quotes Kafka's reason."""
+    try:
+        return make(kafka, conf)
+    except KafkaException as exc:
+        _fail(f"this {kind} configuration is rejected: {exc.args[0].str()}", lab, exercise)
+
+
+class _PollBudget:
+    """The consumer handed to the learner's loop: after ``limit`` calls of ``poll``/``consume`` it fails
+    the check (saying when the loop should have stopped) instead of letting a loop that never ends hang."""
+
+    def __init__(self, consumer, what, stop, lab, exercise, limit=10_000):
+        self._c, self._what, self._stop, self._lab, self._exercise = consumer, what, stop, lab, exercise
+        self._left = limit
+        self._limit = limit
+
+    def _spend(self):
+        self._left -= 1
+        if self._left < 0:
+            _fail(f"{self._what} called poll() {self._limit} times and never returned: {self._stop}",
+                  self._lab, self._exercise)
+
+    def poll(self, *args, **kwargs):
+        self._spend()
+        return self._c.poll(*args, **kwargs)
+
+    def consume(self, *args, **kwargs):
+        self._spend()
+        return self._c.consume(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._c, name)
 
 
 # =====================================================================================================
@@ -323,8 +425,7 @@ def check_balances(balances):
         if events != before:
             _fail("balances() changed the events it was given: events are immutable facts, build a new dict "
                   "instead.", "lab01", 1)
-        if not isinstance(got, dict):
-            _fail(f"balances() should return a dict, it returned {_short(got)}", "lab01", 1)
+        _expect_type(got, dict, "what balances(events) returns", "lab01", 1)
         want = _reference_balances(events)
         if _nonzero(got) != _nonzero(want):
             _fail(f"for the {len(events)} events {_short(events, 160)}\n  expected {want}\n  got      {got}",
@@ -339,8 +440,9 @@ def check_balances_as_of(balances_as_of):
              events[-1]["at_ms"], 10 ** 9]
     for t in times:
         got = _call(balances_as_of, copy.deepcopy(events), t, what=f"balances_as_of(events, {t})")
+        _expect_type(got, dict, f"what balances_as_of(events, {t}) returns", "lab01", 2)
         want = _reference_balances([e for e in events if e["at_ms"] <= t])
-        if not isinstance(got, dict) or _nonzero(got) != _nonzero(want):
+        if _nonzero(got) != _nonzero(want):
             included = "at or before" if events[0]["at_ms"] == t else "up to"
             _fail(f"balances_as_of(events, {t}) returned {_short(got)}, expected {want} (only events {included} "
                   f"t count, including one exactly at t)", "lab01", 2)
@@ -350,6 +452,10 @@ def check_balances_as_of(balances_as_of):
 def check_topic_holds(kafka, topic, events, key_field="account"):
     """``topic`` must hold exactly ``events`` as JSON values, keyed by ``event[key_field]``, each key's
     events in their original order."""
+    _expect_type(topic, str, "the topic name", "lab01", 3)
+    _expect_items(_expect_type(events, list, "events", "lab01", 3), dict, "events", "lab01", 3)
+    _expect(all(key_field in e for e in events), f"every event should have a {key_field!r} field", events,
+            "lab01", 3)
     msgs = read_topic(kafka, topic, expected=len(events) + 1)
     if not msgs:
         _fail(f"topic {topic!r} is empty: produce the events, then call producer.flush()", "lab01", 3)
@@ -360,6 +466,8 @@ def check_topic_holds(kafka, topic, events, key_field="account"):
         except (TypeError, ValueError):
             _fail(f"offset {m.offset()} of {topic!r} holds {_short(m.value())}, which is not JSON: "
                   f"use json.dumps(event)", "lab01", 3)
+        _expect_type(got[-1][1], dict, f"the JSON at offset {m.offset()} of {topic!r} (the whole event, "
+                     f"json.dumps(event))", "lab01", 3)
     for key, value in got:
         if key is None or key != str(value.get(key_field)):
             _fail(f"the record {value} has key {key!r}; its key should be its {key_field!r} "
@@ -385,11 +493,10 @@ def check_reads_history(kafka, topic, conf, expected):
     ``expected`` records that were written before it existed."""
     if not isinstance(conf, dict) or not conf.get("group.id"):
         _fail(f"the consumer configuration must be a dict with a 'group.id', got {_short(conf)}", "lab02", 1)
+    _expect_type(topic, str, "the topic name", "lab02", 1)
+    _expect_count(expected, "expected (a number of records)", "lab02", 1, at_least=0)
     run = dict(conf, **{"group.id": f"{conf['group.id']}-check-{next(_run_ids)}"})
-    try:
-        c = _consumer(kafka, run)
-    except KafkaException as exc:
-        _fail(f"this configuration is rejected: {exc.args[0].str()}", "lab02", 1)
+    c = _learner_client(_consumer, kafka, run, "consumer", "lab02", 1)
     try:
         c.subscribe([topic])
         got = drain(c, expected)
@@ -406,8 +513,12 @@ def check_fanout(kafka, topic, group_of, expected):
     """``group_of`` maps the instances ``billing-1``, ``billing-2``, ``shipping-1`` to group ids: billing
     must share the records, shipping must get all of them."""
     names = ("billing-1", "billing-2", "shipping-1")
-    if not isinstance(group_of, dict) or sorted(group_of) != sorted(names):
+    if not isinstance(group_of, dict) or set(group_of) != set(names):
         _fail(f"group_of must be a dict with exactly the keys {list(names)}, got {_short(group_of)}", "lab02", 2)
+    _expect(all(_is(g, str) and g for g in group_of.values()), "each group id in group_of should be a "
+            "non-empty str such as 'billing'", group_of, "lab02", 2)
+    _expect_type(topic, str, "the topic name", "lab02", 2)
+    _expect_count(expected, "expected (a number of records)", "lab02", 2, at_least=0)
     tag = next(_run_ids)
     consumers = {n: _consumer(kafka, {"group.id": f"{group_of[n]}-run{tag}", "auto.offset.reset": "earliest",
                                       "client.id": n}) for n in names}
@@ -447,8 +558,8 @@ def check_fanout(kafka, topic, group_of, expected):
 def check_retention(topic_config, hours=2):
     """A topic created with ``topic_config`` must keep every record younger than ``hours`` hours and have
     deleted the oldest ones once retention runs."""
-    if not isinstance(topic_config, dict):
-        _fail(f"topic_config must be a dict of topic configs, got {_short(topic_config)}", "lab02", 3)
+    _expect_type(topic_config, dict, "topic_config (topic configs, e.g. {'retention.ms': '1000'})", "lab02", 3)
+    _expect_type(hours, (int, float), "hours", "lab02", 3)
     cluster = fresh_cluster(brokers=1)
     conf = dict(topic_config)
     conf.setdefault("segment.ms", str(10 * 60 * 1000))       # roll a segment every 10 minutes
@@ -502,6 +613,8 @@ def check_partitioner(partition_for, num_partitions=6):
     p.flush()
     for k in keys:
         got = _call(partition_for, k, num_partitions, what=f"partition_for({k!r}, {num_partitions})")
+        _expect_type(got, int, f"what partition_for({k!r}, {num_partitions}) returns (a partition number)",
+                     "lab03", 1)
         if got != placed[k]:
             _fail(f"key {k!r}: the producer put it in partition {placed[k]}, partition_for says {got!r}",
                   "lab03", 1)
@@ -535,7 +648,9 @@ def check_key_choice(key_for, num_partitions=6, max_share=0.35):
     p = _producer(cluster)
     for e in events:
         key = _call(key_for, dict(e), what="key_for(event)")
-        p.produce("rides", key=None if key is None else str(key), value=json.dumps(e))
+        _expect_type(key, (str, bytes, int, type(None)), f"what key_for({_short(e, 60)}) returns (a record key)",
+                     "lab03", 2)
+        p.produce("rides", key=key if key is None or isinstance(key, bytes) else str(key), value=json.dumps(e))
         p.flush()                                  # one at a time: the order of production is the event order
     by_ride, per_partition = {}, [0] * num_partitions
     for m in read_topic(cluster, "rides", expected=len(events)):
@@ -574,10 +689,12 @@ def _group_assignment(cluster, topic, consumers, group):
 
 def check_all_consumers_busy(num_partitions, consumers=4):
     """A topic with ``num_partitions`` partitions must give every one of ``consumers`` group members work."""
-    if isinstance(num_partitions, bool) or not isinstance(num_partitions, int) or num_partitions < 1:
-        _fail(f"num_partitions must be a positive int, got {_short(num_partitions)}", "lab03", 3)
+    _expect_count(num_partitions, "num_partitions", "lab03", 3)
+    _expect_count(consumers, "consumers", "lab03", 3)
     cluster = fresh_cluster()
-    cluster.create_topic("jobs", num_partitions, 1)
+    err = cluster.create_topic("jobs", num_partitions, 1)
+    if err is not None:
+        _fail(f"a topic with {num_partitions} partitions cannot be created: {err.str()}", "lab03", 3)
     sizes = _group_assignment(cluster, "jobs", consumers, "workers")
     idle = sum(1 for s in sizes if s == 0)
     if idle:
@@ -605,12 +722,13 @@ def check_consume_loop(consume_n):
     c = _consumer(cluster, {"group.id": "loop-check", "auto.offset.reset": "earliest",
                             "enable.partition.eof": True})
     c.subscribe(["events"])
-    got = _call(consume_n, c, 30, what="consume_n(consumer, 30)")
+    got = _call(consume_n, _PollBudget(c, "consume_n(consumer, 30)", "stop once you have n records", "lab04", 1),
+                30, what="consume_n(consumer, 30)")
     c.close()
-    if not isinstance(got, list):
-        _fail(f"consume_n() should return a list of messages, got {_short(got)}", "lab04", 1)
+    _expect_type(got, list, "what consume_n() returns (a list of messages)", "lab04", 1)
     if any(m is None for m in got):
         _fail("the list contains None: poll() returns None when nothing arrived in time, skip those", "lab04", 1)
+    _expect_items(got, Message, "the list consume_n() returns (append msg itself, not msg.value())", "lab04", 1)
     if any(m.error() is not None for m in got):
         bad = next(m for m in got if m.error() is not None)
         _fail(f"the list contains an event, not a record: {bad.error().str()}. Skip messages whose error() is "
@@ -638,7 +756,9 @@ def check_rewind(rewind):
         stamps[int(m.value())] = m.timestamp()[1]
     for ts in (stamps[25], stamps[25] + 1, 0, cluster.now_ms + 1):
         c = _consumer(cluster, {"group.id": f"rewind-{next(_run_ids)}", "auto.offset.reset": "earliest"})
-        _call(rewind, c, "readings", 3, ts, what=f"rewind(consumer, 'readings', 3, {ts})")
+        what = f"rewind(consumer, 'readings', 3, {ts})"
+        _call(rewind, _PollBudget(c, what, "rewind() only positions the consumer", "lab04", 2), "readings", 3, ts,
+              what=what)
         got = sorted(int(m.value()) for m in drain(c))
         c.close()
         want = sorted(i for i, t in stamps.items() if t >= ts)
@@ -672,7 +792,10 @@ def check_lag(lag_of):
     for part, (low, high) in hw.items():
         want[part] = high - committed.get(part, low)
     c.close()
-    if not isinstance(got, dict) or {int(k): v for k, v in got.items()} != want:
+    _expect_type(got, dict, "what lag_of() returns ({partition: lag})", "lab04", 3)
+    _expect(all(_is(k, int) or (_is(k, str) and k.isdigit()) for k in got), "the keys of lag_of()'s dict should "
+            "be partition numbers such as 0, 1, 2", got, "lab04", 3)
+    if {int(k): v for k, v in got.items()} != want:
         _fail(f"lag_of() returned {_short(got)}, expected {want} (partition 2 has no committed offset yet)",
               "lab04", 3)
     return _ok(f"lag_of() matches the group's lag: {want}.")
@@ -686,6 +809,9 @@ class SimulatedCrash(Exception):
     """Raised by a check to stop the learner's loop as a process crash would."""
 
 
+_CAUGHT_UP = "stop when poll(1.0) returns None (caught up)"
+
+
 def _ledger_run(run_ledger, records, crash_at, crash_after_effect):
     """One crash-and-restart of the learner's loop; returns (processed values, values of the first run)."""
     cluster = fresh_cluster()
@@ -697,7 +823,12 @@ def _ledger_run(run_ledger, records, crash_at, crash_after_effect):
     conf = {"group.id": "ledger", "auto.offset.reset": "earliest", "enable.auto.commit": False}
     processed, calls = [], {"n": 0}
 
+    def record(msg):
+        return _expect_type(msg, Message, "the argument of process() (a record from poll(); skip None and error "
+                            "events)", "lab05", 1)
+
     def crashing_process(msg):
+        record(msg)
         calls["n"] += 1
         if calls["n"] == crash_at and not crash_after_effect:
             raise SimulatedCrash(f"crashed before processing record {int(msg.value())}")
@@ -707,14 +838,16 @@ def _ledger_run(run_ledger, records, crash_at, crash_after_effect):
 
     c1 = _consumer(cluster, conf)
     c1.subscribe(["transfers"])
-    _expect_crash(lambda: run_ledger(c1, crashing_process), "run_ledger",
+    _expect_crash(lambda: run_ledger(_PollBudget(c1, "run_ledger", _CAUGHT_UP, "lab05", 1), crashing_process),
+                  "run_ledger",
                   f"run_ledger returned although process() raised on record {crash_at - 1}: let the exception "
                   f"escape (a crashed program does not carry on)", "lab05", 1)
     c1.close()                                      # auto-commit is off: closing commits nothing
     first_run = list(processed)
     c2 = _consumer(cluster, conf)
     c2.subscribe(["transfers"])
-    _call(run_ledger, c2, lambda msg: processed.append(int(msg.value())), what="run_ledger (after the restart)")
+    _call(run_ledger, _PollBudget(c2, "run_ledger (after the restart)", _CAUGHT_UP, "lab05", 1),
+          lambda msg: processed.append(int(record(msg).value())), what="run_ledger (after the restart)")
     c2.close()
     return processed, first_run
 
@@ -722,6 +855,7 @@ def _ledger_run(run_ledger, records, crash_at, crash_after_effect):
 def check_at_least_once(run_ledger, records=20, crash_at=8):
     """``run_ledger(consumer, process)`` must process every record at least once when the process crashes
     (once just before, once just after processing a record) and a new consumer of the group takes over."""
+    _expect_function(run_ledger, "run_ledger(consumer, process)", "lab05", 1)
     dups = []
     for after_effect in (False, True):
         processed, first_run = _ledger_run(run_ledger, records, crash_at, after_effect)
@@ -739,17 +873,16 @@ def check_at_least_once(run_ledger, records=20, crash_at=8):
 def check_idempotent_producer(conf, lost_responses=3, records=10):
     """A producer with ``conf`` must write each of ``records`` records exactly once, in order, even when
     ``lost_responses`` produce responses are lost and it retries."""
-    if not isinstance(conf, dict):
-        _fail(f"conf must be a dict of producer settings, got {_short(conf)}", "lab05", 2)
+    _expect_type(conf, dict, "conf (producer settings)", "lab05", 2)
     cluster = fresh_cluster()
     cluster.create_topic("payments", 1, 3, config={"min.insync.replicas": "2"})
-    try:
-        p = _producer(cluster, conf)
-    except KafkaException as exc:
-        _fail(f"this producer configuration is rejected: {exc.args[0].str()}", "lab05", 2)
+    p = _learner_client(_producer, cluster, conf, "producer", "lab05", 2)
     cluster.network.drop_produce_responses("payments", 0, lost_responses)
     for i in range(records):                  # one record at a time, so each lost response is retried alone
-        p.produce("payments", value=str(i))
+        try:
+            p.produce("payments", value=str(i))
+        except KafkaException as exc:
+            _fail(f"a producer with this configuration cannot send a plain record: {exc.args[0].str()}", "lab05", 2)
         if p.flush(120):
             _fail(f"record {i} was never acknowledged", "lab05", 2)
     got = [int(m.value()) for m in read_topic(cluster, "payments", expected=records * 3)]
@@ -801,14 +934,16 @@ def _transform_run(transform_loop, records, crash_at, where):
     c1, p1 = _consumer(cluster, cconf), _producer(cluster, pconf)
     p1.init_transactions()
     c1.subscribe(["orders"])
-    _expect_crash(lambda: transform_loop(c1, _CrashingProducer(p1, crash_at, where), "orders-upper"),
+    _expect_crash(lambda: transform_loop(_PollBudget(c1, "transform_loop", _CAUGHT_UP, "lab05", 3),
+                                         _CrashingProducer(p1, crash_at, where), "orders-upper"),
                   "transform_loop", "transform_loop returned although the process crashed: let the exception escape",
                   "lab05", 3)
     c1.close()
     c2, p2 = _consumer(cluster, cconf), _producer(cluster, pconf)
     p2.init_transactions()                        # fences p1 and aborts its open transaction
     c2.subscribe(["orders"])
-    _call(transform_loop, c2, p2, "orders-upper", what="transform_loop (after the restart)")
+    _call(transform_loop, _PollBudget(c2, "transform_loop (after the restart)", _CAUGHT_UP, "lab05", 3), p2,
+          "orders-upper", what="transform_loop (after the restart)")
     c2.close()
     got = [_text(m.value()) for m in read_topic(cluster, "orders-upper", expected=records * 2)]
     return got, [w.upper() for w in words]
@@ -818,6 +953,7 @@ def check_exactly_once(transform_loop, records=12, crash_at=5):
     """``transform_loop(consumer, producer, out_topic)`` must copy each input record, upper-cased, to
     ``out_topic`` exactly once as read_committed readers see it, even if the process crashes in the middle
     of a transaction or just after one committed."""
+    _expect_function(transform_loop, "transform_loop(consumer, producer, out_topic)", "lab05", 3)
     for where, text in (("produce", "in the middle of a transaction"),
                         ("after_commit", "just after a transaction committed")):
         got, want = _transform_run(transform_loop, records, crash_at, where)
@@ -852,9 +988,11 @@ def check_tumbling_counts(tumbling_counts):
     cases.append(([(rng.choice("pq"), rng.randrange(0, 10_000)) for _ in range(50)], 2_500))
     for events, size in cases:
         got = _call(tumbling_counts, list(events), size, what=f"tumbling_counts(events, {size})")
+        _expect_type(got, dict, f"what tumbling_counts(events, {size}) returns ({{(key, window_start): count}})",
+                     "lab06", 1)
         want = _reference_tumbling(events, size)
         if got != want:
-            wrong = sorted(set(got or {}) ^ set(want) | {k for k in want if (got or {}).get(k) != want[k]})[:3]
+            wrong = sorted(set(got) ^ set(want) | {k for k in want if got.get(k) != want[k]}, key=repr)[:3]
             _fail(f"with window size {size} ms and {len(events)} events, expected {_short(want, 160)}, got "
                   f"{_short(got, 160)}; e.g. look at {wrong}. A record at t belongs to the window starting "
                   f"at t - t % size (end exclusive).", "lab06", 1)
@@ -891,12 +1029,13 @@ def check_fraud_rule(find_suspicious, max_per_window=3, window_ms=60_000):
     ``max_per_window`` payments within the last ``window_ms`` (a sliding window ending at the payment)."""
     payments = sample_card_payments()
     got = _call(find_suspicious, copy.deepcopy(payments), what="find_suspicious(payments)")
+    _expect_items(_expect_type(got, list, "what find_suspicious(payments) returns", "lab06", 2), dict,
+                  "the list find_suspicious() returns (the payments themselves)", "lab06", 2)
     want = _reference_fraud(payments, max_per_window, window_ms)
     if got != want:
-        got_l = list(got or [])
-        extra = [e for e in got_l if e not in want][:2]
-        missing = [e for e in want if e not in got_l][:2]
-        _fail(f"expected {len(want)} suspicious payments, got {len(got_l)}; wrongly flagged {extra}, missed "
+        extra = [e for e in got if e not in want][:2]
+        missing = [e for e in want if e not in got][:2]
+        _fail(f"expected {len(want)} suspicious payments, got {len(got)}; wrongly flagged {extra}, missed "
               f"{missing}. A payment is suspicious when its card has more than {max_per_window} payments in "
               f"the {window_ms // 1000} s ending at (and including) it.", "lab06", 2)
     return _ok(f"find_suspicious() flags the same {len(want)} payments as the reference rule.")
@@ -916,7 +1055,8 @@ def _durability_run(replication_factor, topic_config, producer_conf, unclean=Fal
     for b in cluster.snapshot()["topics"][0]["partitions"][0]["replicas"]:
         if b != leader:
             cluster.slow_broker(b, 300)              # followers copy a little later than the leader writes
-    p = _producer(cluster, dict(producer_conf, **{"message.timeout.ms": 20_000}))
+    p = _learner_client(_producer, cluster, dict(producer_conf, **{"message.timeout.ms": 20_000}), "producer",
+                        "lab07", 1)
     acked = []
     for i in range(30):
         p.produce("payments", value=str(i),
@@ -944,8 +1084,9 @@ def _copies(cluster, topic="payments"):
 def check_durability(replication_factor, topic_config, producer_conf):
     """The settings must (1) lose no acknowledged record when the leader crashes, (2) keep accepting writes
     with one replica down, and (3) never acknowledge a write that fewer than two live brokers hold."""
-    if not isinstance(topic_config, dict) or not isinstance(producer_conf, dict):
-        _fail("topic_config and producer_conf must be dicts", "lab07", 1)
+    _expect_type(topic_config, dict, "topic_config", "lab07", 1)
+    _expect_type(producer_conf, dict, "producer_conf", "lab07", 1)
+    _expect_count(replication_factor, "replication_factor", "lab07", 1)
     _, acked, kept = _durability_run(replication_factor, topic_config, producer_conf)
     lost = [v for v in acked if v not in kept]
     if lost:
@@ -960,7 +1101,8 @@ def check_durability(replication_factor, topic_config, producer_conf):
         replicas = cluster.snapshot()["topics"][0]["partitions"][0]["replicas"]
         for b in replicas[:down]:
             cluster.stop_broker(b)
-        p = _producer(cluster, dict(producer_conf, **{"message.timeout.ms": 10_000}))
+        p = _learner_client(_producer, cluster, dict(producer_conf, **{"message.timeout.ms": 10_000}), "producer",
+                            "lab07", 1)
         result = []
         p.produce("payments", value="x", on_delivery=lambda e, m: result.append((e, _copies(cluster))))
         p.flush(30)
@@ -981,9 +1123,9 @@ def check_durability(replication_factor, topic_config, producer_conf):
 def check_scaling(num_partitions, num_consumers, incoming_per_s=250, per_consumer_per_s=100):
     """``num_partitions`` and ``num_consumers`` must let one group keep up with ``incoming_per_s`` records
     per second when each consumer handles ``per_consumer_per_s``, with no consumer left idle."""
-    for name, v in (("num_partitions", num_partitions), ("num_consumers", num_consumers)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            _fail(f"{name} must be a positive int, got {_short(v)}", "lab07", 2)
+    for name, v in (("num_partitions", num_partitions), ("num_consumers", num_consumers),
+                    ("incoming_per_s", incoming_per_s), ("per_consumer_per_s", per_consumer_per_s)):
+        _expect_count(v, name, "lab07", 2)
     if num_consumers > 12 or num_partitions > 48:
         _fail("keep it modest: at most 12 consumers and 48 partitions", "lab07", 2)
     cluster = fresh_cluster()
