@@ -11,8 +11,8 @@ How it models librdkafka:
 
 * **Virtual time.** ``poll(timeout)`` returns at once if a record or event is ready; otherwise it runs
   the cluster's clock forward until one is, or until ``timeout`` *virtual* seconds have passed. Nothing
-  sleeps. An infinite timeout (``None`` or negative) waits at most ``INFINITE_WAIT_MS`` of virtual time, so a
-  notebook cell never hangs.
+  sleeps. An infinite timeout (left out, or negative) waits at most ``INFINITE_WAIT_MS`` of virtual time, so
+  a notebook cell never hangs; an empty ``poll(0)`` lets 1 ms pass (:mod:`eventsim.timeouts`).
 * **Background work** that librdkafka does in its own threads is a set of timers on the cluster clock, so
   it also runs while another client's ``poll()`` (or ``cluster.advance()``) moves time: heartbeats
   (``heartbeat.interval.ms``), auto-commit (``enable.auto.commit``, every ``auto.commit.interval.ms``),
@@ -46,6 +46,7 @@ import numbers
 import re
 
 from . import config as _config
+from . import timeouts
 from .assignors import COOPERATIVE, PROTOCOLS
 from .cluster import Cluster
 from .errors import KafkaError, KafkaException
@@ -108,15 +109,9 @@ def _check_tp_list(partitions, what="requires list of TopicPartition"):
     return list(partitions)
 
 
-def _timeout_ms(timeout, name="timeout"):
-    """Seconds (float, ``None``/negative = infinite) -> virtual milliseconds."""
-    if timeout is None:
-        return INFINITE_WAIT_MS
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
-        raise TypeError(f"must be real number, not {type(timeout).__name__}")
-    if timeout < 0:
-        return INFINITE_WAIT_MS
-    return int(round(timeout * 1000))
+def _timeout_ms(timeout, minimum_ms=0):
+    """Seconds as confluent-kafka takes them -> virtual milliseconds (see :mod:`eventsim.timeouts`)."""
+    return timeouts.timeout_ms(timeout, INFINITE_WAIT_MS, minimum_ms)
 
 
 class Consumer:
@@ -153,6 +148,7 @@ class Consumer:
         self._cooperative = PROTOCOLS[self._strategies[0]] == COOPERATIVE
 
         self._closed = False
+        self._closing = False                     # close() is running (a callback may call it again)
         self._assignment: dict[tuple, _Partition] = {}
         self._events = collections.deque()        # errors / EOF events for the application, in order
         self._callbacks = collections.deque()     # rebalance and commit callbacks to serve in poll()
@@ -491,12 +487,14 @@ class Consumer:
         ``auto.offset.reset``)."""
         self._check_open()
         tps = self._validate_assign_list(partitions)
+        self._check_rebalance_protocol(incremental=False)
         self._cb_assigned = True
         self._set_assignment(tps)
 
     def unassign(self):
         """Stop consuming every partition."""
         self._check_open()
+        self._check_rebalance_protocol(incremental=False)
         self._cb_assigned = True
         self._remove_partitions(list(self._assignment))
 
@@ -504,6 +502,7 @@ class Consumer:
         """Add ``partitions`` to the assignment (cooperative rebalancing, or by hand)."""
         self._check_open()
         tps = self._validate_assign_list(partitions)
+        self._check_rebalance_protocol(incremental=True)
         for tp in tps:
             if (tp.topic, tp.partition) in self._assignment:
                 raise KafkaException(KafkaError(KafkaError._CONFLICT, reason=f"{tp.topic} [{tp.partition}] is "
@@ -515,12 +514,25 @@ class Consumer:
         """Remove ``partitions`` from the assignment."""
         self._check_open()
         tps = self._validate_assign_list(partitions)
+        self._check_rebalance_protocol(incremental=True)
         for tp in tps:
             if (tp.topic, tp.partition) not in self._assignment:
                 raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=f"{tp.topic} [{tp.partition}] "
                                                 "can't be unassigned since it is not in the current assignment"))
         self._cb_assigned = True
         self._remove_partitions([(t.topic, t.partition) for t in tps], lost=self._serving == "lost")
+
+    def _check_rebalance_protocol(self, incremental):
+        """librdkafka refuses the assignment call of the other protocol while the group has one (``_STATE``):
+        a cooperative group changes its assignment only incrementally, an eager one only as a whole."""
+        if self._subscription is None or not self._member_id or incremental == self._cooperative:
+            return
+        if self._cooperative:
+            reason = ("Changes to the current assignment must be made using incremental_assign() or "
+                      "incremental_unassign() when rebalance protocol type is COOPERATIVE")
+        else:
+            reason = "Changes to the current assignment must be made using assign() when rebalance protocol type is EAGER"
+        raise KafkaException(KafkaError(KafkaError._STATE, reason=reason))
 
     def assignment(self):
         """The partitions this consumer is consuming now."""
@@ -537,10 +549,11 @@ class Consumer:
         return ConsumerGroupMetadata(self._group_id, self._member_id, self._generation)
 
     # == poll / consume ==================================================================================
-    def poll(self, timeout=None):
-        """Return the next record, an event (``msg.error()`` set), or ``None`` after ``timeout`` virtual seconds."""
+    def poll(self, timeout=-1):
+        """Return the next record, an event (``msg.error()`` set), or ``None`` after ``timeout`` virtual seconds
+        (at least :data:`~eventsim.timeouts.MIN_WAIT_MS`, so a ``poll(0)`` loop lets time pass)."""
         self._check_open()
-        deadline = self._clock.now_ms + _timeout_ms(timeout)
+        deadline = self._clock.now_ms + _timeout_ms(timeout, timeouts.MIN_WAIT_MS)
         self._enter_poll()
         try:
             return self._poll_one(deadline)
@@ -554,7 +567,7 @@ class Consumer:
             raise TypeError(f"'{type(num_messages).__name__}' object cannot be interpreted as an integer")
         if not 0 <= num_messages <= 1_000_000:
             raise ValueError("num_messages must be between 0 and 1000000 (1M)")
-        deadline = self._clock.now_ms + _timeout_ms(timeout)
+        deadline = self._clock.now_ms + _timeout_ms(timeout, timeouts.MIN_WAIT_MS)
         out = []
         self._enter_poll()
         try:
@@ -885,7 +898,7 @@ class Consumer:
         for topic, partition, offset in items:
             self._assignment[(topic, partition)].stored = offset
 
-    def committed(self, partitions, timeout=None):
+    def committed(self, partitions, timeout=-1):
         """The group's committed offsets (``OFFSET_INVALID`` where none)."""
         self._check_open()
         tps = _check_tp_list(partitions)
@@ -906,7 +919,7 @@ class Consumer:
                                                                 f"[{partition}]: {err.str()}"), -1
             self._cluster.run_until(lambda: False, min(self._backoff_ms, deadline - self._clock.now_ms))
 
-    def get_watermark_offsets(self, partition, timeout=None, cached=False):
+    def get_watermark_offsets(self, partition, timeout=-1, cached=False):
         """``(low, high)``: log start offset and high watermark (last stable offset for read_committed)."""
         self._check_open()
         if not isinstance(partition, TopicPartition):
@@ -921,7 +934,7 @@ class Consumer:
             raise KafkaException(err)
         return low, high
 
-    def offsets_for_times(self, partitions, timeout=None):
+    def offsets_for_times(self, partitions, timeout=-1):
         """For each partition, the first offset whose timestamp is >= ``tp.offset`` (ms), or -1."""
         self._check_open()
         out = []
@@ -936,16 +949,19 @@ class Consumer:
         """Metadata of the cluster (``ClusterMetadata``), as the producer and admin client return it."""
         if self._closed:
             raise RuntimeError("Handle has been closed")
+        _timeout_ms(timeout)
         from .admin import cluster_metadata
         return cluster_metadata(self._cluster, topic)
 
     # == close ============================================================================================
     def close(self):
         """Leave the group cleanly: revoke (``on_revoke`` runs here), commit stored offsets if
-        ``enable.auto.commit``, send LeaveGroup. Calling it twice is harmless."""
-        if self._closed:
+        ``enable.auto.commit``, send LeaveGroup. Calling it twice is harmless; called from inside a rebalance
+        callback, it does not run the callbacks again and leaves the group at once."""
+        if self._closed or self._closing:
             return
-        if self._subscription is not None and self._assignment:
+        self._closing = True
+        if self._subscription is not None and self._assignment and self._serving is None:
             self._callbacks.clear()
             self._run_rebalance_cb("revoke", sorted(self._assignment))
         if self._assignment:

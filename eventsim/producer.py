@@ -26,8 +26,9 @@ Transactions (``transactional.id``): ``init_transactions``, ``begin_transaction`
 
 Virtual time: nothing here waits for real. ``poll(timeout)`` and ``flush(timeout)`` run the cluster's
 clock forward (timeouts are virtual seconds) until there is something to report. Simplifications: one
-request per batch per partition; ``max.in.flight`` is counted per partition, not per broker connection;
-``poll(None)`` with nothing outstanding returns 0 at once instead of blocking forever.
+request per batch per partition; ``max.in.flight`` is counted per partition, not per broker connection.
+Timeouts are taken as confluent-kafka takes them (:mod:`eventsim.timeouts`): ``None`` is a ``TypeError``, a
+wait forever is bounded, and an empty ``poll(0)`` or ``flush(0)`` lets 1 ms of virtual time pass.
 """
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ import collections
 from dataclasses import dataclass
 
 from . import partitioner as _partitioner
+from . import timeouts as _timeouts
 from .cluster import Cluster
-from .config import client_config
+from .config import client_config, validate_topic_name
 from .errors import KafkaError, KafkaException
 from .log import Record
 from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, Message
@@ -67,15 +69,26 @@ class _Batch:
     held: tuple | None = None      # a response read out of order, waiting for earlier ones
 
 
-def _to_bytes(value, what):
+def _to_bytes(value, what, argument=None):
+    """A key, value or header value as bytes. confluent-kafka takes ``str`` (encoded as UTF-8), read-only
+    bytes-like objects (``bytes``) and ``None``; a ``bytearray`` or ``memoryview`` is a ``TypeError``."""
     if value is None or isinstance(value, bytes):
         return value
     if isinstance(value, str):
         return value.encode("utf-8")
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
+    if isinstance(value, (bytearray, memoryview)) and argument is not None:
+        raise TypeError(f"argument {argument} must be read-only bytes-like object, not {type(value).__name__}")
     raise TypeError(f"{what} must be bytes or str (or None), not {type(value).__name__}: "
                     f"serialize it first, e.g. json.dumps(obj).encode()")
+
+
+def _c_int(value, bits, name):
+    """An argument confluent-kafka converts to a C integer (``int32_t`` partition, ``int64_t`` timestamp)."""
+    if not isinstance(value, int):
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer ({name})")
+    if not -2**(bits - 1) <= value < 2**(bits - 1):
+        raise OverflowError(f"{name} {value} does not fit a signed {bits}-bit integer")
+    return int(value)
 
 
 def _first_set(*callbacks):
@@ -84,15 +97,51 @@ def _first_set(*callbacks):
 
 
 def _normalize_headers(headers):
+    """Headers as confluent-kafka takes them: a dict, or a list of ``(key, value)`` tuples; keys ``str`` (or
+    bytes, decoded), values ``bytes``, ``str`` or ``None``."""
     if headers is None:
         return None
-    items = headers.items() if isinstance(headers, dict) else headers
+    if isinstance(headers, dict):
+        items = list(headers.items())
+    elif isinstance(headers, list):
+        items = headers
+        if not all(isinstance(item, tuple) and len(item) == 2 for item in items):
+            raise TypeError("Headers are expected to be a list of (key, value) tuples")
+    else:
+        raise TypeError(f"expected headers to be dict or list of (key, value) tuples, not {type(headers).__name__}")
     out = []
-    for item in items:
-        if not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], str):
-            raise TypeError("headers must be a list of (str, bytes) tuples or a dict of str -> bytes")
-        out.append((item[0], _to_bytes(item[1], "header value")))
+    for key, value in items:
+        if isinstance(key, bytes):
+            key = key.decode("utf-8", errors="replace")
+        if not isinstance(key, str):
+            raise TypeError(f"expected header key to be unicode string, not {type(key).__name__}")
+        if value is not None and not isinstance(value, (bytes, str)):
+            raise TypeError(f"expected header value to be None, binary, or unicode string, not {type(value).__name__}")
+        out.append((key, _to_bytes(value, "header value")))
     return out
+
+
+#: librdkafka's RD_KAFKAP_MESSAGE_V2_MAX_OVERHEAD: the most a v2 record adds to its key and value (length,
+#: attributes, timestamp and offset deltas, key and value lengths, header count, as varints).
+RECORD_MAX_OVERHEAD = 36
+
+
+def _varint_size(n):
+    size = 1
+    while n >= 0x80:
+        n >>= 7
+        size += 1
+    return size
+
+
+def _record_size(key, value, headers):
+    """The size librdkafka compares with ``message.max.bytes`` before it queues a record (measured with
+    confluent-kafka 2.16: a 999 964-byte value passes, 999 965 bytes are ``MSG_SIZE_TOO_LARGE``)."""
+    size = RECORD_MAX_OVERHEAD + len(key or b"") + len(value or b"")
+    for k, v in headers or []:
+        k = k.encode()
+        size += _varint_size(len(k)) + len(k) + _varint_size(len(v or b"")) + len(v or b"")
+    return size
 
 
 class Producer:
@@ -106,6 +155,7 @@ class Producer:
         c = self._conf
         self._acks = int(c["acks"])
         self._linger = int(c["linger.ms"])
+        self._max_message_bytes = int(c["message.max.bytes"])
         self._batch_max = int(c["batch.num.messages"])
         self._retries = int(c["retries"])
         self._backoff = int(c["retry.backoff.ms"])
@@ -154,14 +204,18 @@ class Producer:
     def produce(self, topic, value=None, key=None, partition=-1, on_delivery=None, callback=None,
                 timestamp=0, headers=None):
         """Queue one record. Raises ``BufferError`` when the queue is full, ``TypeError`` for bad types."""
-        if not isinstance(topic, str) or not topic:
-            raise TypeError("topic must be a non-empty str")
-        if isinstance(partition, bool) or not isinstance(partition, int) or partition < -1:
-            raise TypeError(f"partition must be an int >= 0, or -1 to let the partitioner choose; got {partition!r}")
-        if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
-            raise TypeError(f"timestamp must be an int of milliseconds >= 0 (0 = now), got {timestamp!r}")
-        value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
+        self._check_open()
+        if not isinstance(topic, str):
+            raise TypeError(f"argument 1 must be str, not {type(topic).__name__}")
+        partition = _c_int(partition, 32, "partition")
+        timestamp = _c_int(timestamp, 64, "timestamp")
+        value, key = _to_bytes(value, "value", 2), _to_bytes(key, "key", 3)
         headers = _normalize_headers(headers)
+        if _record_size(key, value, headers) > self._max_message_bytes:
+            raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, reason=(
+                "Unable to produce message: Broker: Message size too large (key, value and headers are over "
+                f"message.max.bytes={self._max_message_bytes})")))
+        self._check_partition_known(topic, partition)
         cb = _first_set(on_delivery, callback, self._default_cb)
         if self._txn_state is not None and self._txn_state != "InTransaction":
             raise KafkaException(KafkaError(KafkaError._STATE,
@@ -170,7 +224,8 @@ class Producer:
         self._check_known_missing(topic)
         if self._outstanding >= self._queue_max:
             raise BufferError("Local: Queue full")
-        msg = _Pending(topic, partition, key, value, headers, timestamp or self._clock.now_ms, cb, self._clock.now_ms)
+        msg = _Pending(topic, partition, key, value, headers, timestamp if timestamp != 0 else self._clock.now_ms,
+                       cb, self._clock.now_ms)
         self._outstanding += 1
         self._route(msg)
 
@@ -187,6 +242,15 @@ class Producer:
         raise KafkaException(KafkaError(
             KafkaError._UNKNOWN_TOPIC, reason=f"Unable to produce message: Local: Unknown topic: topic '{topic}' "
                                               f"does not exist (auto.create.topics.enable=false)"))
+
+    def _check_partition_known(self, topic, partition):
+        """With the topic's metadata at hand, librdkafka refuses a partition the topic does not have at the
+        call (``_UNKNOWN_PARTITION``); before it has metadata, the record is queued and fails in its delivery
+        report instead (see :meth:`_route`)."""
+        cached = self._partition_counts.get(topic)
+        if cached is not None and not -1 <= partition < cached[0]:
+            raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION,
+                                            reason="Unable to produce message: Local: Unknown partition"))
 
     def _partition_count(self, topic):
         """The topic's partition count from this producer's metadata cache. librdkafka learns a topic's
@@ -207,6 +271,8 @@ class Producer:
         """Pick the partition. A topic the metadata does not know may still be propagating after its creation:
         librdkafka waits ``topic.metadata.propagation.max.ms`` for it, then fails the record with the broker's
         ``UNKNOWN_TOPIC_OR_PART`` in the delivery report (as librdkafka 2.x does against Kafka 4.x)."""
+        if validate_topic_name(msg.topic) is not None:      # the broker's Metadata answer for such a name
+            return self._report(msg, KafkaError(KafkaError.TOPIC_EXCEPTION, reason="Broker: Invalid topic"))
         count = self._partition_count(msg.topic)
         if count is None:
             waited = self._clock.now_ms - msg.enqueued_ms
@@ -222,7 +288,7 @@ class Producer:
             return
         if msg.partition == -1:
             msg.partition = self._partitioner.partition(msg.topic, msg.key, count, self._cluster.rng, self._clock.now_ms)
-        elif msg.partition >= count:
+        elif not 0 <= msg.partition < count:
             return self._report(msg, KafkaError(
                 KafkaError._UNKNOWN_PARTITION,
                 reason=f"Local: Unknown partition: {msg.topic} has {count} partition(s), not {msg.partition + 1}+"))
@@ -413,17 +479,18 @@ class Producer:
     def _pending_work(self):
         return self._outstanding > len(self._reports)
 
-    def poll(self, timeout=None):
-        """Serve delivery reports; if there are none, let up to ``timeout`` virtual seconds pass."""
+    def poll(self, timeout=-1):
+        """Serve delivery reports; if there are none, let up to ``timeout`` virtual seconds pass (at least
+        :data:`~eventsim.timeouts.MIN_WAIT_MS`: a ``poll(0)`` loop lets time pass, as a real one does)."""
         self._check_open()
-        timeout_ms = self._timeout_ms(timeout)
+        timeout_ms = self._timeout_ms(timeout, _timeouts.MIN_WAIT_MS)
         if not self._reports and self._pending_work():
             self._cluster.run_until(lambda: bool(self._reports), timeout_ms)
         elif not self._reports:
-            self._cluster.run_until(lambda: False, 0)
+            self._cluster.run_until(lambda: False, _timeouts.MIN_WAIT_MS)
         return self._serve()
 
-    def flush(self, timeout=None):
+    def flush(self, timeout=-1):
         """Send everything and wait (virtually) for every delivery report; returns what is still outstanding."""
         self._check_open()
         for tp in list(self._queues):
@@ -431,7 +498,7 @@ class Producer:
             if timer is not None:
                 timer.cancel()
             self._send_ready(tp)
-        deadline = self._timeout_ms(timeout)
+        deadline = self._timeout_ms(timeout, _timeouts.MIN_WAIT_MS)
         start = self._clock.now_ms
         while True:
             self._serve()
@@ -443,15 +510,14 @@ class Producer:
         self._serve()
         return len(self)
 
-    def _timeout_ms(self, timeout):
-        if timeout is None or timeout < 0:
-            return self._delivery_timeout + self._request_timeout + 60000
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds, got {timeout!r}")
-        return int(timeout * 1000)
+    def _timeout_ms(self, timeout, minimum_ms=0):
+        """Seconds as confluent-kafka takes them -> virtual ms; "forever" is bounded by the longest a record
+        can take to be delivered or fail (see :mod:`eventsim.timeouts`)."""
+        return _timeouts.timeout_ms(timeout, self._delivery_timeout + self._request_timeout + 60000, minimum_ms)
 
     def purge(self, in_queue=True, in_flight=True, blocking=True):
         """Drop queued messages (their reports carry ``_PURGE_QUEUE``)."""
+        self._check_open()
         if in_queue:
             for tp, queue in self._queues.items():
                 while queue:
@@ -467,6 +533,9 @@ class Producer:
                 batches.clear()
 
     def list_topics(self, topic=None, timeout=-1):
+        if self._closed:
+            raise RuntimeError("Handle has been closed")
+        _timeouts.timeout_ms(timeout, 0)
         from .admin import cluster_metadata
         return cluster_metadata(self._cluster, topic)
 
@@ -476,6 +545,7 @@ class Producer:
 
     # -- transactions --------------------------------------------------------------------------------
     def _require_txn(self, *states):
+        self._check_open()
         if self._transactional_id is None:
             raise KafkaException(KafkaError(KafkaError._NOT_CONFIGURED,
                                             reason="The Transactional API requires transactional.id to be configured"))
@@ -498,7 +568,7 @@ class Producer:
             raise KafkaException(KafkaError(KafkaError._TIMED_OUT, retriable=True))
         return done["v"]
 
-    def init_transactions(self, timeout=None):
+    def init_transactions(self, timeout=-1):
         """InitProducerId: get the producer id and a new epoch, fencing older producers with this id."""
         self._require_txn("Init")
         done = {"v": None}
@@ -520,7 +590,7 @@ class Producer:
         self._txn_partitions = set()
         self._txn_error = None
 
-    def send_offsets_to_transaction(self, positions, group_metadata, timeout=None):
+    def send_offsets_to_transaction(self, positions, group_metadata, timeout=-1):
         """Commit the consumer's offsets as part of this transaction (consume-transform-produce)."""
         self._require_txn("InTransaction")
         group_id = getattr(group_metadata, "group_id", None)
@@ -548,7 +618,7 @@ class Producer:
             raise KafkaException(err)
         self._txn_state = "Ready"
 
-    def commit_transaction(self, timeout=None):
+    def commit_transaction(self, timeout=-1):
         """Flush, then write COMMIT markers; the transaction's records become visible to read_committed."""
         self._require_txn("InTransaction")
         self.flush(timeout)
@@ -560,7 +630,7 @@ class Producer:
                                             txn_requires_abort=True))
         self._end(True, timeout)
 
-    def abort_transaction(self, timeout=None):
+    def abort_transaction(self, timeout=-1):
         """Drop what is queued, then write ABORT markers: read_committed consumers will skip these records."""
         self._require_txn("InTransaction", "Ready")
         if self._txn_state == "Ready":
@@ -571,6 +641,9 @@ class Producer:
         self._end(False, timeout)
 
     def close(self):
-        """Not part of confluent-kafka's Producer; provided so a notebook can release a producer."""
-        self.flush()
-        self._closed = True
+        """Flush, then release the producer (confluent-kafka 2.16's ``Producer.close()``). Returns ``True``, also
+        when called again; every other call on a closed producer raises ``RuntimeError``."""
+        if not self._closed:
+            self.flush()
+            self._closed = True
+        return True

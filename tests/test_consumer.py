@@ -437,3 +437,87 @@ def test_commit_from_a_stale_generation_is_rejected(cluster):
     assert res[("orders", 0)].code() == KafkaError.UNKNOWN_MEMBER_ID
     res = cluster.groups.commit_offsets("billing", {("orders", 0): 1}, member_id=c1.memberid(), generation=gen)
     assert res[("orders", 0)] is None
+
+
+# -- robustness: poll(0), close() in a callback, the wrong assignment call, timeouts ----------------------
+def test_a_poll_0_loop_joins_the_group_and_reads(cluster):
+    """The non-blocking loop of real applications: each empty poll(0) lets 1 ms of virtual time pass."""
+    make_topic(cluster, partitions=2)
+    produce(cluster, "orders", 4)
+    c = consumer(cluster)
+    c.subscribe(["orders"])
+    got = []
+    for _ in range(20_000):
+        msg = c.poll(0)
+        if msg is not None and msg.error() is None:
+            got.append(msg.value())
+        if len(got) == 4:
+            break
+    assert sorted(got) == [b"v0", b"v1", b"v2", b"v3"]
+    assert c.consume(num_messages=5, timeout=0) == []
+
+
+def test_close_inside_on_revoke_leaves_the_group_once(cluster):
+    make_topic(cluster, partitions=4)
+    calls = []
+
+    def on_revoke(c, parts):
+        calls.append(len(parts))
+        c.close()
+    c1 = consumer(cluster)
+    c1.subscribe(["orders"], on_revoke=on_revoke)
+    c1.poll(1)
+    assert len(c1.assignment()) == 4
+    c2 = consumer(cluster)
+    c2.subscribe(["orders"])
+    for _ in range(20):
+        c2.poll(0.5)
+        try:
+            c1.poll(0.1)
+        except RuntimeError:
+            break
+    assert calls == [4]
+    with pytest.raises(RuntimeError):
+        c1.poll(0)
+    assert len(c2.assignment()) == 4
+
+
+@pytest.mark.parametrize("strategy, wrong", [("cooperative-sticky", "assign"), ("range", "incremental_assign")])
+def test_the_other_protocols_assignment_call_in_a_rebalance_callback_is_a_state_error(cluster, strategy, wrong):
+    """librdkafka: _STATE "Changes to the current assignment must be made using ..." (the callback's
+    exception surfaces from poll(); the default assignment still happens)."""
+    make_topic(cluster, partitions=2)
+    errors = []
+
+    def on_assign(c, parts):
+        try:
+            getattr(c, wrong)(parts)
+        except KafkaException as exc:
+            errors.append(exc.args[0])
+    c = consumer(cluster, **{"partition.assignment.strategy": strategy})
+    c.subscribe(["orders"], on_assign=on_assign)
+    c.poll(1)
+    assert [e.code() for e in errors] == [KafkaError._STATE]
+    assert "Changes to the current assignment must be made using" in errors[0].str()
+    assert len(c.assignment()) == 2
+
+
+@pytest.mark.parametrize("timeout", [None, "1"])
+def test_timeouts_that_are_not_numbers_are_type_errors_as_in_confluent_kafka(cluster, timeout):
+    make_topic(cluster)
+    c = consumer(cluster)
+    tp = TopicPartition("orders", 0)
+    for call in (c.poll, lambda t: c.consume(timeout=t), lambda t: c.committed([tp], timeout=t),
+                 lambda t: c.get_watermark_offsets(tp, timeout=t), lambda t: c.list_topics(timeout=t)):
+        with pytest.raises(TypeError, match="must be real number"):
+            call(timeout)
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -float("inf"), 1e300, 10**20, -5])
+def test_forever_timeouts_are_bounded_like_an_infinite_poll(cluster, timeout):
+    make_topic(cluster)
+    c = consumer(cluster)
+    c.assign([TopicPartition("orders", 0)])
+    start = cluster.clock.now_ms
+    assert c.poll(timeout) is None
+    assert cluster.clock.now_ms - start == 60_000

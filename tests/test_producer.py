@@ -207,13 +207,123 @@ def test_headers_round_trip(cluster):
 # -- bad input -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs", [{"value": 5}, {"value": {"a": 1}}, {"key": 3.5}, {"value": ["x"]},
                                     {"headers": [("h", 1)]}, {"headers": "h"}, {"partition": "0"},
-                                    {"partition": -2}, {"timestamp": -1}])
+                                    {"partition": 1.0}, {"timestamp": 1.5},
+                                    {"value": bytearray(b"x")}, {"value": memoryview(b"x")}, {"key": bytearray(b"k")},
+                                    {"headers": [["h", b"v"]]}, {"headers": (("h", b"v"),)}])
 def test_bad_types_raise_type_error_and_queue_nothing(cluster, kwargs):
+    """Each is a TypeError from confluent-kafka 2.16's produce() too (checked with the real client)."""
     p = make_producer(cluster)
     with pytest.raises(TypeError):
         p.produce("t", **kwargs)
     assert len(p) == 0
     assert p.flush() == 0
+
+
+@pytest.mark.parametrize("topic", [b"t", None, 5])
+def test_a_topic_that_is_not_a_str_is_a_type_error(cluster, topic):
+    with pytest.raises(TypeError, match="argument 1 must be str"):
+        make_producer(cluster).produce(topic, value=b"v")
+
+
+@pytest.mark.parametrize("kwargs", [{"partition": 2**31}, {"partition": -2**31 - 1}, {"timestamp": 2**63}])
+def test_numbers_that_do_not_fit_the_c_types_overflow(cluster, kwargs):
+    p = make_producer(cluster)
+    with pytest.raises(OverflowError):
+        p.produce("t", value=b"v", **kwargs)
+    assert len(p) == 0
+
+
+def test_a_partition_the_topic_does_not_have_fails_in_the_report_first_then_at_the_call(cluster):
+    """Measured on Kafka 4.4 with confluent-kafka 2.16: before the producer has the topic's metadata a
+    record for partition -2 or 3 (of 3) is queued and its delivery report says ``_UNKNOWN_PARTITION``; once
+    the metadata is known, ``produce()`` raises it at once. (Simplified: the simulated producer has the
+    metadata as soon as its first record for the topic is routed.)"""
+    p = make_producer(cluster)
+    reports = []
+    p.produce("t", value=b"v", partition=3, on_delivery=lambda e, m: reports.append(e.code()))
+    p.flush()
+    assert reports == [KafkaError._UNKNOWN_PARTITION]
+    for partition in (-2, 3, 2**31 - 1):
+        with pytest.raises(KafkaException) as info:
+            p.produce("t", value=b"v", partition=partition)
+        assert info.value.args[0].code() == KafkaError._UNKNOWN_PARTITION
+    assert len(p) == 0
+
+
+def test_negative_timestamps_are_stored_as_given(cluster):
+    """librdkafka passes a negative timestamp through (only 0 means "now"); Kafka 4.4 stores -5 and -1."""
+    p = make_producer(cluster)
+    reports = []
+    for ts in (-5, -1):
+        p.produce("t", value=b"v", partition=0, timestamp=ts, on_delivery=lambda e, m: reports.append(m.timestamp()))
+    p.flush()
+    assert [ts for _, ts in reports] == [-5, -1]
+
+
+def test_a_record_over_message_max_bytes_is_refused_at_the_call(cluster):
+    """librdkafka adds its largest per-record overhead (36 bytes) and headers before comparing with
+    ``message.max.bytes``: with the default 1 000 000, a 999 964-byte value passes and one more byte fails."""
+    p = make_producer(cluster)
+    p.produce("t", value=b"x" * 999_964, partition=0)
+    with pytest.raises(KafkaException) as info:
+        p.produce("t", value=b"x" * 999_965, partition=0)
+    assert info.value.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE
+    with pytest.raises(KafkaException):
+        p.produce("t", value=b"x" * 999_954, headers=[("abcde", b"12345")], partition=0)
+    assert len(p) == 1
+
+
+def test_an_invalid_topic_name_fails_in_the_delivery_report(cluster):
+    """``produce("")`` is accepted by the call; Kafka answers ``INVALID_TOPIC_EXCEPTION`` (17)."""
+    p = make_producer(cluster)
+    reports = []
+    p.produce("", value=b"v", on_delivery=lambda e, m: reports.append(e and e.code()))
+    p.flush()
+    assert reports == [KafkaError.TOPIC_EXCEPTION]
+
+
+def test_a_closed_producer_refuses_everything_but_close_and_len(cluster):
+    """As confluent-kafka 2.16: close() returns True (again too), other calls raise RuntimeError."""
+    p = make_producer(cluster)
+    p.produce("t", value=b"v")
+    assert p.close() is True
+    assert len(p) == 0
+    assert p.close() is True
+    for call in (lambda: p.produce("t", value=b"v"), lambda: p.poll(0), lambda: p.flush(0), lambda: p.purge(),
+                 lambda: p.list_topics(timeout=1)):
+        with pytest.raises(RuntimeError):
+            call()
+    assert cluster.fetch("t", 0, 0).records or cluster.fetch("t", 1, 0).records or cluster.fetch("t", 2, 0).records
+
+
+@pytest.mark.parametrize("timeout", [None, "1", [1]])
+def test_timeouts_that_are_not_numbers_are_type_errors(cluster, timeout):
+    """confluent-kafka 2.16 parses every timeout as a C double: ``None`` too is 'must be real number'."""
+    p = make_producer(cluster)
+    for call in (p.poll, p.flush, lambda t: p.list_topics(timeout=t)):
+        with pytest.raises(TypeError, match="must be real number"):
+            call(timeout)
+
+
+def test_a_poll_0_loop_delivers(cluster):
+    """A real application's non-blocking loop: produce, then poll(0) until the report arrives."""
+    p = make_producer(cluster, **{"linger.ms": 5})
+    reports = []
+    p.produce("t", value=b"v", on_delivery=lambda e, m: reports.append(e))
+    for _ in range(1000):
+        if reports:
+            break
+        p.poll(0)
+    assert reports == [None]
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -float("inf"), 1e300, -5])
+def test_forever_timeouts_are_bounded(cluster, timeout):
+    p = make_producer(cluster)
+    start = cluster.clock.now_ms
+    assert p.flush(timeout) == 0
+    assert p.poll(timeout) == 0
+    assert cluster.clock.now_ms - start < 10 * 60_000
 
 
 def test_buffer_error_when_the_queue_is_full(cluster):
