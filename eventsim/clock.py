@@ -14,14 +14,15 @@ import itertools
 class Timer:
     """A callback scheduled at a virtual time; ``cancel()`` stops it from running."""
 
-    __slots__ = ("at_ms", "seq", "callback", "name", "cancelled")
+    __slots__ = ("at_ms", "seq", "callback", "name", "cancelled", "period_ms")
 
-    def __init__(self, at_ms, seq, callback, name):
+    def __init__(self, at_ms, seq, callback, name, period_ms=None):
         self.at_ms = at_ms
         self.seq = seq
         self.callback = callback
         self.name = name
         self.cancelled = False
+        self.period_ms = period_ms     # set for housekeeping that runs again every period_ms (see skip_to)
 
     def cancel(self):
         self.cancelled = True
@@ -41,16 +42,42 @@ class VirtualClock:
         self._queue = []
         self._seq = itertools.count()
 
-    def schedule(self, delay_ms, callback, name=""):
-        """Run ``callback()`` after ``delay_ms`` virtual milliseconds (0 = at the next run of the clock)."""
+    def schedule(self, delay_ms, callback, name="", period_ms=None):
+        """Run ``callback()`` after ``delay_ms`` virtual milliseconds (0 = at the next run of the clock).
+
+        ``period_ms`` marks *housekeeping*: a task that reschedules itself every ``period_ms`` and changes
+        nothing while the cluster is idle, so :meth:`skip_to` may move it along its period."""
         if delay_ms < 0:
             raise ValueError(f"delay_ms must be >= 0, got {delay_ms}")
-        return self.schedule_at(self.now_ms + int(delay_ms), callback, name)
+        return self.schedule_at(self.now_ms + int(delay_ms), callback, name, period_ms)
 
-    def schedule_at(self, at_ms, callback, name=""):
-        timer = Timer(max(int(at_ms), self.now_ms), next(self._seq), callback, name)
+    def schedule_at(self, at_ms, callback, name="", period_ms=None):
+        timer = Timer(max(int(at_ms), self.now_ms), next(self._seq), callback, name, period_ms)
         heapq.heappush(self._queue, timer)
         return timer
+
+    def only_housekeeping_pending(self):
+        """True if every pending timer is housekeeping (scheduled with ``period_ms``)."""
+        return all(t.period_ms is not None for t in self._queue if not t.cancelled)
+
+    def skip_to(self, at_ms):
+        """Jump to ``at_ms`` without running the housekeeping runs due on the way, when the caller knows each
+        would have changed nothing. Each housekeeping timer keeps its phase (it next runs where it would
+        have run anyway), so what follows is exactly what running every timer would have given. Returns
+        ``{timer name: time of its last skipped run}``. Refused (``RuntimeError``) if any other timer is
+        pending: that one might change something."""
+        if not self.only_housekeeping_pending():
+            raise RuntimeError("skip_to: a timer that is not housekeeping is pending")
+        at_ms = int(at_ms)
+        skipped = {}
+        for timer in self._queue:
+            if not timer.cancelled and timer.at_ms <= at_ms:
+                runs = (at_ms - timer.at_ms) // timer.period_ms + 1
+                skipped[timer.name] = max(skipped.get(timer.name, -1), timer.at_ms + (runs - 1) * timer.period_ms)
+                timer.at_ms += runs * timer.period_ms
+        heapq.heapify(self._queue)
+        self.now_ms = max(self.now_ms, at_ms)
+        return skipped
 
     def next_due_ms(self):
         """Virtual time of the next pending timer, or ``None``."""

@@ -369,6 +369,10 @@ class PartitionLog:
         self._now_ms = max(self._now_ms, now_ms)
         return now_ms
 
+    def note_time(self, now_ms: int) -> None:
+        """Housekeeping looked at this log at ``now_ms`` and found nothing to do (see ``idle.py``)."""
+        self._tick(now_ms)
+
     def append_as_leader(self, records: list[Record], leader_epoch: int, now_ms: int) -> tuple[int, int]:
         """The leader appends a produced batch: assign offsets from the log end offset, stamp the leader
         epoch, apply ``message.timestamp.type`` and roll segments as needed.
@@ -619,13 +623,31 @@ class PartitionLog:
         """
         now_ms = self._tick(now_ms)
         _check_offset("max_offset", max_offset)
-        if "compact" not in self._cleanup_policy():
+        keep = self._compaction_keep(now_ms, max_offset)
+        if keep is None:
             return 0
+        end = self.cleanable_end_offset(now_ms, max_offset)
+        removed = 0
+        for seg in self.segments[:-1]:
+            if seg.base_offset >= end:
+                break
+            kept = [r for r in seg.records if keep(r)]
+            if len(kept) != len(seg.records):
+                removed += len(seg.records) - len(kept)
+                seg.replace_records(kept)
+        self.segments = [s for s in self.segments[:-1] if s.records] + [self.active_segment]
+        return removed
+
+    def _compaction_keep(self, now_ms: int, max_offset: int):
+        """The cleaner's decision, ``keep(record) -> bool`` for the records it may touch, or ``None`` when
+        the log is not compacted or nothing is cleanable (see :meth:`compact`)."""
+        if "compact" not in self._cleanup_policy():
+            return None
         end = self.cleanable_end_offset(now_ms, max_offset)
         cleanable = [r for seg in self.segments[:-1] if seg.base_offset < end for r in seg.records
                      if r.offset < end]
         if not cleanable:
-            return 0
+            return None
         aborted, maybe_open = self._transaction_outcomes(cleanable)
         newest: dict[bytes, int] = {}
         for r in cleanable:
@@ -640,17 +662,45 @@ class PartitionLog:
             if r.offset in aborted or newest[r.key] != r.offset:
                 return False
             return r.value is not None or r.timestamp >= tombstone_cutoff
+        return keep
 
-        removed = 0
-        for seg in self.segments[:-1]:
-            if seg.base_offset >= end:
-                break
-            kept = [r for r in seg.records if keep(r)]
-            if len(kept) != len(seg.records):
-                removed += len(seg.records) - len(kept)
-                seg.replace_records(kept)
-        self.segments = [s for s in self.segments[:-1] if s.records] + [self.active_segment]
-        return removed
+    # ------------------------------------------------------------------ when housekeeping acts next
+
+    def next_retention_ms(self, now_ms: int, high_watermark: int) -> int | None:
+        """The earliest time :meth:`apply_retention` could delete something if nothing else happens to
+        the log: ``now_ms`` if it would now, ``None`` if never. Deletion always starts with the oldest
+        segment, so only that one decides."""
+        if "delete" not in self._cleanup_policy():
+            return None
+        first = self.segments[0]
+        upper = self.log_end_offset if len(self.segments) == 1 else self.segments[1].base_offset
+        if (len(self.segments) == 1 and not first.records) or high_watermark < upper:
+            return None
+        retention_bytes = self._config_int("retention.bytes")
+        if retention_bytes >= 0 and self.size_bytes() - first.size_bytes >= retention_bytes:
+            return now_ms
+        retention_ms = self._config_int("retention.ms")
+        if retention_ms < 0:
+            return None
+        return max(now_ms, first.retention_timestamp() + retention_ms + 1)
+
+    def next_compaction_ms(self, now_ms: int, max_offset: int) -> int | None:
+        """The earliest time :meth:`compact` could remove something if nothing else happens to the log:
+        ``now_ms`` if it would now, else when a segment outgrows ``min.compaction.lag.ms`` or a tombstone
+        ``delete.retention.ms``, ``None`` if never. (An upper bound on the wait: the times found may be
+        ones at which still nothing is removed.)"""
+        keep = self._compaction_keep(now_ms, max_offset)
+        if keep is None and "compact" not in self._cleanup_policy():
+            return None
+        if keep is not None and any(not keep(r) for seg in self.segments[:-1] for r in seg.records):
+            return now_ms
+        times = []
+        lag_ms = self._config_int("min.compaction.lag.ms")
+        times += [seg.max_timestamp + lag_ms for seg in self.segments[:-1] if seg.records]
+        delete_ms = self._config_int("delete.retention.ms")
+        times += [r.timestamp + delete_ms + 1 for seg in self.segments[:-1] for r in seg.records if r.value is None]
+        later = [t for t in times if t > now_ms]
+        return min(later) if later else None
 
     @staticmethod
     def _transaction_outcomes(records: list[Record]) -> tuple[set[int], set[int]]:

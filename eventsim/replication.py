@@ -229,7 +229,8 @@ class Partition:
         if sent is None:     # link cut: try again after replica.fetch.backoff.ms
             self.cluster.clock.schedule(REPLICA_FETCH_BACKOFF_MS, lambda: self._send_fetch(broker_id, token))
             return
-        self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq))
+        self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq),
+                                    "replica fetch watchdog")
 
     def _fetch_watchdog(self, broker_id, token, seq):
         """A fetch (or its response) was lost, e.g. the leader died with it in flight: send a new one."""
@@ -237,7 +238,8 @@ class Partition:
             return
         state = self._followers.get(broker_id)
         if state is not None and state.parked is not None and self.cluster.broker_alive(self.leader):
-            self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq))
+            self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq),
+                                        "replica fetch watchdog", period_ms=REPLICA_SOCKET_TIMEOUT_MS)
             return
         self._send_fetch(broker_id, token)
 

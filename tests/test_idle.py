@@ -1,0 +1,84 @@
+"""Long idle waits are skipped in bulk (``eventsim/idle.py``) with exactly the result of running every timer."""
+import json
+
+import pytest
+
+import eventsim.idle as idle
+from eventsim import Cluster, Consumer, Producer
+
+DAY_MS = 86_400_000
+
+
+def _story(seed):
+    """Four days of writes to a delete topic and a compacted one, a broker down for four days, then back."""
+    cl = Cluster(brokers=3, seed=seed)
+    cl.create_topic("t", 3, 3, config={"retention.ms": str(3 * DAY_MS), "segment.ms": "3600000"})
+    cl.create_topic("c", 1, 3, config={"cleanup.policy": "compact", "min.compaction.lag.ms": "7200000",
+                                       "segment.ms": "60000", "delete.retention.ms": str(DAY_MS)})
+    p = Producer({"bootstrap.servers": cl.bootstrap_servers, "linger.ms": 0})
+    for day in range(4):
+        for i in range(5):
+            p.produce("t", key=b"k%d" % i, value=b"d%d-%d" % (day, i))
+            p.produce("c", key=b"k%d" % (i % 2), value=None if i == 4 else b"d%d-%d" % (day, i))
+        p.flush()
+        cl.advance(DAY_MS + 12_345)
+    cl.stop_broker(2)
+    cl.advance(4 * DAY_MS)
+    cl.start_broker(2)
+    cl.advance(DAY_MS)
+    logs = {part.name: {b: (r.log.log_start_offset, r.log.log_end_offset, r.high_watermark, r.log._now_ms,
+                            [(s.base_offset, s.created_ms, len(s.records)) for s in r.log.segments])
+                        for b, r in part.replica.items()}
+            for part in cl.all_partitions()}
+    leaders = {part.name: (part.leader, part.isr, part.leader_epoch) for part in cl.all_partitions()}
+    return json.dumps({"now": cl.now_ms, "events": cl.events, "logs": logs, "leaders": leaders}, sort_keys=True)
+
+
+def test_skipping_idle_time_gives_exactly_what_running_every_timer_gives(monkeypatch):
+    skipped = _story(seed=5)
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _story(seed=5) == skipped
+    data = json.loads(skipped)
+    assert data["logs"]["t-0"]["1"][0] > 0               # retention deleted the old days meanwhile
+    assert any("broker 2" in text for _, text in data["events"])
+
+
+def _count_timer_runs(cluster):
+    runs = {"n": 0}
+    schedule_at = cluster.clock.schedule_at
+
+    def counting(at_ms, callback, name="", period_ms=None):
+        def run():
+            runs["n"] += 1
+            callback()
+        return schedule_at(at_ms, run, name, period_ms)
+    cluster.clock.schedule_at = counting
+    return runs
+
+
+def test_thirty_years_on_an_idle_cluster_run_a_handful_of_timers():
+    cl = Cluster(brokers=3, seed=1)
+    cl.create_topic("t", 3, 3)
+    cl.advance(60_000)                      # followers park their fetches
+    runs = _count_timer_runs(cl)
+    cl.advance(10**12)
+    assert cl.now_ms == 60_000 + 10**12
+    assert runs["n"] < 5_000                # instead of ~3 * 10**8 housekeeping runs
+
+
+def test_a_consumer_that_waits_forever_waits_a_bounded_virtual_minute():
+    cl = Cluster(brokers=3, seed=1)
+    cl.create_topic("t", 3, 3)
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g"})
+    c.subscribe(["t"])
+    start = cl.now_ms
+    assert c.poll(1e9) is None
+    assert cl.now_ms - start == 60_000
+
+
+@pytest.mark.parametrize("ms", [float("nan"), float("inf"), -1, "10", None, True])
+def test_advance_refuses_what_is_not_a_finite_duration(ms):
+    cl = Cluster(brokers=1, seed=1)
+    with pytest.raises(ValueError, match="finite number of milliseconds"):
+        cl.advance(ms)
+    assert cl.now_ms == 0
