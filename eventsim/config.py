@@ -465,6 +465,13 @@ class ClientConfig(Mapping):
         return f"ClientConfig({self.role}, {shown!r})"
 
 
+def require_conf_dict(conf, kwargs):
+    """confluent-kafka's clients take their configuration as a dict (keyword arguments may add to it);
+    anything else, or nothing at all, is ``TypeError: expected configuration dict``."""
+    if not isinstance(conf, dict) and not (conf is None and kwargs):
+        raise TypeError("expected configuration dict")
+
+
 def client_config(conf, role):
     """Parse a client's configuration dict the way ``Producer`` / ``Consumer`` / ``AdminClient`` do.
 

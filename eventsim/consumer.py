@@ -104,9 +104,17 @@ class _Partition:
 
 
 def _check_tp_list(partitions, what="requires list of TopicPartition"):
-    if not isinstance(partitions, (list, tuple)) or not all(isinstance(p, TopicPartition) for p in partitions):
+    """confluent-kafka takes a ``list`` of ``TopicPartition`` (a tuple is a ``TypeError`` too)."""
+    if not isinstance(partitions, list) or not all(isinstance(p, TopicPartition) for p in partitions):
         raise TypeError(what)
     return list(partitions)
+
+
+def _valid_start_offset(offset):
+    """An offset ``assign()`` takes: absolute (>= 0), ``OFFSET_END`` (-1), ``OFFSET_BEGINNING`` (-2),
+    ``OFFSET_STORED`` (-1000), ``OFFSET_INVALID`` (-1001, "the default") or ``OFFSET_TAIL(n)`` (-2000 - n);
+    librdkafka refuses every other negative number with ``_INVALID_ARG``."""
+    return offset >= 0 or offset in (OFFSET_END, OFFSET_BEGINNING, OFFSET_STORED, OFFSET_INVALID) or offset <= -2000
 
 
 def _timeout_ms(timeout, minimum_ms=0):
@@ -118,6 +126,7 @@ class Consumer:
     """A simulated Kafka consumer (confluent-kafka's ``Consumer`` API)."""
 
     def __init__(self, conf=None, **kwargs):
+        _config.require_conf_dict(conf, kwargs)
         conf = dict(conf or {}, **kwargs)
         _config.require_group_id(conf)
         self._conf = _config.client_config(conf, "consumer")
@@ -215,14 +224,14 @@ class Consumer:
         consumer picks it up at a metadata refresh after it is created.
         """
         self._check_open()
-        if not isinstance(topics, (list, tuple)) or not all(isinstance(t, str) for t in topics):
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             raise TypeError("expected list of topic unicode strings")
         for name, cb in (("on_assign", on_assign), ("on_revoke", on_revoke), ("on_lost", on_lost)):
             if cb is not None and not callable(cb):
                 raise TypeError(f"{name} expects a callable")
         if kwargs:
             raise TypeError(f"subscribe() got unexpected keyword argument(s) {sorted(kwargs)}")
-        if not topics or any(not t for t in topics):
+        if not topics or any(not t for t in topics) or len(set(topics)) != len(topics):
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"Failed to set subscription: Local: Invalid argument or "
                                                    f"configuration (topics={list(topics)!r})"))
@@ -479,6 +488,11 @@ class Consumer:
         if len(set(keys)) != len(keys):
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason="Failed to set assignment: duplicate partitions in the list"))
+        bad = [tp for tp in tps if not _valid_start_offset(tp.offset)]
+        if bad:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=(
+                f"Failed to set assignment: Local: Invalid argument or configuration ({bad[0].topic} "
+                f"[{bad[0].partition}] offset {bad[0].offset} is neither >= 0 nor a logical offset)")))
         return tps
 
     def assign(self, partitions):
@@ -759,11 +773,18 @@ class Consumer:
 
         As in librdkafka, seeking past the end is not an error here: the next fetch is answered
         ``OFFSET_OUT_OF_RANGE`` and ``auto.offset.reset`` decides (``error`` -> an ``_AUTO_OFFSET_RESET``
-        event from poll()).
+        event from poll()). ``OFFSET_STORED`` is ``_INVALID_ARG``, as in librdkafka. Simplified: librdkafka
+        passes other negative numbers on to the broker as ListOffsets timestamps (-3 is "max timestamp",
+        -4 and -5 are tiered-storage lookups, answered ``UNSUPPORTED_VERSION`` by Kafka 4.4); the simulator
+        refuses every negative offset that is not ``OFFSET_BEGINNING``/``END``/``INVALID``/``TAIL(n)`` at
+        the call with ``_INVALID_ARG``.
         """
         self._check_open()
         if not isinstance(partition, TopicPartition):
             raise TypeError("expected TopicPartition")
+        if partition.offset == OFFSET_STORED or not _valid_start_offset(partition.offset):
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=(
+                f"Failed to seek to offset {partition.offset}: Local: Invalid argument or configuration")))
         part = self._assignment.get((partition.topic, partition.partition))
         if part is None:
             raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION,

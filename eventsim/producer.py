@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from . import partitioner as _partitioner
 from . import timeouts as _timeouts
 from .cluster import Cluster
-from .config import client_config, validate_topic_name
+from .config import client_config, require_conf_dict, validate_topic_name
 from .errors import KafkaError, KafkaException
 from .log import Record
 from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, Message
@@ -148,6 +148,7 @@ class Producer:
     """A simulated Kafka producer. ``Producer({"bootstrap.servers": cluster.bootstrap_servers})``."""
 
     def __init__(self, conf=None, **kwargs):
+        require_conf_dict(conf, kwargs)
         conf = dict(conf or {}, **kwargs)
         self._conf = client_config(conf, "producer")
         self._cluster = Cluster.lookup(self._conf["bootstrap.servers"])

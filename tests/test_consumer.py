@@ -521,3 +521,67 @@ def test_forever_timeouts_are_bounded_like_an_infinite_poll(cluster, timeout):
     start = cluster.clock.now_ms
     assert c.poll(timeout) is None
     assert cluster.clock.now_ms - start == 60_000
+
+
+# -- arguments as confluent-kafka 2.16 takes them (each compared with the real client) ---------------------
+@pytest.mark.parametrize("call", [
+    lambda c: c.subscribe(("orders",)),
+    lambda c: c.assign((TopicPartition("orders", 0),)),
+    lambda c: c.incremental_assign((TopicPartition("orders", 0),)),
+    lambda c: c.pause((TopicPartition("orders", 0),)),
+    lambda c: c.position((TopicPartition("orders", 0),)),
+    lambda c: c.committed((TopicPartition("orders", 0),), timeout=1),
+])
+def test_tuples_where_lists_are_expected_are_type_errors(cluster, call):
+    make_topic(cluster)
+    with pytest.raises(TypeError):
+        call(consumer(cluster))
+
+
+def test_a_topic_twice_in_a_subscription_is_invalid(cluster):
+    make_topic(cluster)
+    c = consumer(cluster)
+    with pytest.raises(KafkaException) as info:
+        c.subscribe(["orders", "orders"])
+    assert info.value.args[0].code() == KafkaError._INVALID_ARG
+    assert c.assignment() == []
+
+
+@pytest.mark.parametrize("offset", [-3, -5, -999, -1002, -1999])
+def test_assign_refuses_negative_offsets_that_are_not_logical(cluster, offset):
+    make_topic(cluster)
+    c = consumer(cluster)
+    with pytest.raises(KafkaException) as info:
+        c.assign([TopicPartition("orders", 0, offset)])
+    assert info.value.args[0].code() == KafkaError._INVALID_ARG
+    assert c.assignment() == []
+
+
+@pytest.mark.parametrize("offset", [0, 7, -1, -2, -1000, -1001, -2000, -2001])
+def test_assign_takes_absolute_and_logical_offsets(cluster, offset):
+    make_topic(cluster)
+    c = consumer(cluster)
+    c.assign([TopicPartition("orders", 0, offset)])
+    assert len(c.assignment()) == 1
+
+
+@pytest.mark.parametrize("conf", ["x", None, 5, []])
+def test_a_configuration_that_is_not_a_dict_is_a_type_error(conf):
+    for cls in (Consumer, Producer):
+        with pytest.raises(TypeError, match="expected configuration dict"):
+            cls(conf)
+
+
+@pytest.mark.parametrize("offset", [-1000, -3, -5, -1500])
+def test_seek_refuses_offset_stored_and_offsets_that_are_not_logical(cluster, offset):
+    """librdkafka refuses OFFSET_STORED at the call (measured on Kafka 4.4); the others are refused by the
+    simulator where librdkafka would ask the broker (see ``Consumer.seek``)."""
+    make_topic(cluster)
+    produce(cluster, "orders", 3, partition=0)
+    c = consumer(cluster)
+    c.assign([TopicPartition("orders", 0, 1)])
+    with pytest.raises(KafkaException) as info:
+        c.seek(TopicPartition("orders", 0, offset))
+    assert info.value.args[0].code() == KafkaError._INVALID_ARG
+    msg = c.poll(1)
+    assert msg.offset() == 1
