@@ -23,6 +23,10 @@ import warnings
 from enum import Enum
 from functools import total_ordering
 
+import confluent_kafka as _confluent_kafka
+import confluent_kafka.admin as _confluent_admin
+
+from . import assignment as _assignment
 from . import config as _config
 from .errors import KafkaError, KafkaException
 from .message import OFFSET_INVALID, TopicPartition
@@ -583,7 +587,7 @@ class AdminClient:
             return exc.args[0]
         return _call(self._cluster.create_topic, new_topic.topic, new_topic.num_partitions,
                      new_topic.replication_factor, topic_config,
-                     replica_assignment=new_topic.replica_assignment, validate_only=validate_only)
+                     replica_assignment=_client_assignment(new_topic), validate_only=validate_only)
 
     def delete_topics(self, topics, **kwargs):
         """DeleteTopics: ``{topic: Future}``. Deleting a topic that does not exist fails with
@@ -611,13 +615,14 @@ class AdminClient:
             if not 1 <= item.new_total_count <= 100000:
                 raise ValueError("Invalid NewPartitions(%s): new_total_cnt out of expected range 1..100000"
                                  % item.topic)
+            _client_assignment(item)
         lost = _metadata_write_error(self._cluster, kwargs)
         futures = {}
         for item in new_partitions:
             if item.topic not in futures:
                 error = lost or _controller_error(self._cluster) or _call(
                     self._cluster.create_partitions, item.topic, item.new_total_count,
-                    replica_assignment=getattr(item, "replica_assignment", None),
+                    replica_assignment=_client_assignment(item),
                     validate_only=kwargs.get("validate_only", False))
                 futures[item.topic] = _done_future(error=error)
         return futures
@@ -681,10 +686,8 @@ class AdminClient:
             if not res.incremental_configs:
                 raise ValueError("expected non-empty list of ConfigEntry to alter incrementally in "
                                  "incremental_configs field")
-            for entry in res.incremental_configs:
-                if getattr(entry, "incremental_operation", None) is None:
-                    raise TypeError("ConfigEntry %s needs an incremental_operation (AlterConfigOpType.SET, "
-                                    "DELETE, APPEND or SUBTRACT)" % entry.name)
+            for index, entry in enumerate(res.incremental_configs):
+                _check_incremental_entry(index, entry)
         lost = _metadata_write_error(self._cluster, kwargs)
         if lost is not None:
             return {res: _done_future(error=lost) for res in resources}
@@ -708,7 +711,7 @@ class AdminClient:
             current = {name: value for name, (value, _) in described.items()}
         changes = {}
         for entry in resource.incremental_configs:
-            op = _enum_name(entry.incremental_operation)
+            op = AlterConfigOpType(entry.incremental_operation.value).name
             if op == "SET":
                 changes[entry.name] = entry.value
             elif op == "DELETE":
@@ -772,7 +775,7 @@ class AdminClient:
         """DescribeGroups: ``{group_id: Future}``, each a ``ConsumerGroupDescription``."""
         _check_kwargs(kwargs, ("request_timeout", "include_authorized_operations"))
         _check_group_ids(group_ids, "described")
-        return {gid: _done_future(self._describe_group(gid)) for gid in group_ids}
+        return {gid: _done_future(self._describe_group(str(gid))) for gid in group_ids}
 
     def _describe_group(self, group_id):
         described = self._cluster.groups.describe(group_id)
@@ -845,12 +848,22 @@ def _check_new_topic(new_topic):
             raise ValueError("replication_factor and replica_assignment are mutually exclusive")
         if partitions == -1:
             raise ValueError("Specifying a default partition count and a replica assignment are mutually exclusive")
-        if not isinstance(assignment, list) or len(assignment) != partitions or not all(
-                isinstance(r, list) and all(isinstance(b, int) and not isinstance(b, bool) for b in r)
-                for r in assignment):
-            raise ValueError("replica_assignment must be a list of int lists with an outer size of num_partitions")
+        _client_assignment(new_topic)
     if getattr(new_topic, "config", None) is not None and not isinstance(new_topic.config, dict):
         raise TypeError("config must be a dict of strings")
+
+
+def _client_assignment(request):
+    """The ``replica_assignment`` of a NewTopic / NewPartitions as confluent-kafka sends it (lists of 32-bit
+    broker ids), or None; a malformed one raises ``ValueError`` at the call (see ``assignment.py``)."""
+    assignment = getattr(request, "replica_assignment", None)
+    if assignment is None:
+        return None
+    if hasattr(request, "new_total_count"):
+        return _assignment.check_client_assignment(assignment, 1, request.new_total_count,
+                                                   "new_total_count - existing partition count")
+    return _assignment.check_client_assignment(assignment, request.num_partitions, request.num_partitions,
+                                               "num_partitions")
 
 
 def _check_resources(resources, error_type):
@@ -865,26 +878,60 @@ def _unsupported_resource(resource):
                       "%s resources are not supported" % _enum_name(resource.restype))
 
 
+def _check_incremental_entry(index, entry):
+    """confluent-kafka's ``Admin_incremental_config_to_c``: a ``ConfigEntry`` whose
+    ``incremental_operation`` has an int ``.value``, whose ``name`` is a str, and whose ``value`` is a
+    str unless the operation is DELETE; ``TypeError`` otherwise, at the call."""
+    if not isinstance(entry, (ConfigEntry, _confluent_admin.ConfigEntry)):
+        raise TypeError("expected ConfigEntry type in incremental_configs field, index %d" % index)
+    op = getattr(entry, "incremental_operation", None)
+    _require_attr_type(op, "value", int)
+    _require_attr_type(entry, "name", str)
+    if op.value != AlterConfigOpType.DELETE.value:
+        _require_attr_type(entry, "value", str)
+    problem = ("Invalid alter config operation type" if op.value not in {t.value for t in AlterConfigOpType}
+               else "Config name mustn't be empty" if not entry.name else None)   # librdkafka's checks
+    if problem:
+        raise ValueError('setting config entry "%s", index %d, failed: %s' % (entry.name, index, problem))
+
+
+def _require_attr_type(obj, attr, wanted):
+    """confluent-kafka's ``cfl_PyObject_GetAttr``: the attribute must exist and be exactly ``wanted``."""
+    if not hasattr(obj, attr):
+        raise TypeError("Required attribute .%s missing" % attr)
+    value = getattr(obj, attr)
+    if type(value) is not wanted:
+        raise TypeError("Expected .%s to be %s type, not %s" % (attr, wanted.__name__, type(value).__name__))
+
+
 def _check_group_ids(group_ids, verb):
+    """confluent-kafka's checks of a list of group ids: ``delete_consumer_groups`` wants str ids
+    (``ValueError``); ``describe_consumer_groups`` takes anything but None, as ``str()`` of it."""
     if not isinstance(group_ids, list):
         raise TypeError("Expected input to be list of group ids to be %s" % verb)
     if not group_ids:
         raise ValueError("Expected at least one group to be %s" % verb)
     for gid in group_ids:
-        if not isinstance(gid, str):
-            raise TypeError("Expected input to be list of group ids to be %s" % verb)
+        if verb == "deleted" and not isinstance(gid, str):
+            raise ValueError("Expected list of %r" % str)
+        if gid is None:
+            raise ValueError("Expected list of group strings, not NoneType")
 
 
 def _enum_filter(values, name, enum_type):
+    """``states`` / ``types`` of ``list_consumer_groups``: a set of the enum's members (the simulator's or
+    confluent-kafka's, which share names and values); a type UNKNOWN is refused."""
     if values is None:
         return None
     if not isinstance(values, set):
         raise TypeError("'%s' must be a set" % name)
     names = set()
     for value in values:
-        if _enum_name(value) not in enum_type.__members__:
+        if not isinstance(value, (enum_type, getattr(_confluent_kafka, enum_type.__name__))):
             raise TypeError("All elements of %s must be of type %s" % (name, enum_type.__name__))
-        names.add(_enum_name(value))
+        names.add(value.name)
+    if enum_type is ConsumerGroupType and "UNKNOWN" in names:
+        raise ValueError("UNKNOWN type is not allowed")
     return names
 
 
@@ -897,8 +944,10 @@ def _check_offsets_request(request):
     if len(request) != 1:
         raise ValueError("Currently we support listing offsets for a single consumer group only")
     group = request[0]
-    if not hasattr(group, "group_id") or not hasattr(group, "topic_partitions"):
+    if not isinstance(group, (ConsumerGroupTopicPartitions, _confluent_kafka.ConsumerGroupTopicPartitions)):
         raise TypeError("Expected list of 'ConsumerGroupTopicPartitions'")
+    if group.group_id is None:
+        raise TypeError("'group_id' cannot be None")
     if not isinstance(group.group_id, str):
         raise TypeError("'group_id' must be a string")
     if not group.group_id:
@@ -912,6 +961,10 @@ def _check_offsets_request(request):
     for tp in group.topic_partitions:
         if tp is None:
             raise ValueError("Element of 'topic_partitions' cannot be None")
+        if not isinstance(tp, TopicPartition):
+            raise TypeError("Element of 'topic_partitions' must be of type TopicPartition")
+        if tp.topic is None:
+            raise TypeError("Element of 'topic_partitions' must not have 'topic' attribute as None")
         if not tp.topic:
             raise ValueError("Element of 'topic_partitions' must not have 'topic' attribute as Empty")
         if tp.partition < 0:

@@ -350,10 +350,11 @@ class Cluster(Operations):
             return e.args[0]
         live = [b for b in sorted(self.brokers) if self.broker_usable(b)]
         if replica_assignment:
-            if any(len(set(r)) != len(r) or any(b not in self.brokers for b in r) for r in replica_assignment):
-                return KafkaError(KafkaError.INVALID_REPLICA_ASSIGNMENT,
-                                  reason=f"Invalid replica assignment {replica_assignment!r}")
-            assignment = [list(r) for r in replica_assignment]
+            from .assignment import place_manually      # Kafka's checks of a manual assignment
+            err, placed = place_manually(replica_assignment, set(self.brokers), self.broker_usable)
+            if err is not None:
+                return err
+            assignment = [replicas for replicas, _ in placed]
             placement = None
         else:
             if num_partitions == -1:
@@ -385,8 +386,9 @@ class Cluster(Operations):
             topic.partitions.append(Partition(self, topic, p, replicas))
         self.topics[name] = topic
         for part in topic.partitions:
-            part.become_leader(part.replicas[0], 0)
-            part.isr = [b for b in part.replicas if self.broker_usable(b)]
+            isr = [b for b in part.replicas if self.broker_usable(b)]
+            part.become_leader(isr[0], 0)       # the first active replica leads (buildPartitionRegistration)
+            part.isr = isr
         self.record_event(f"topic {name} created: {len(assignment)} partition(s), "
                           f"replication factor {len(assignment[0])}")
         return None
@@ -414,20 +416,27 @@ class Cluster(Operations):
                               reason=f"Topic currently has {current} partitions, {new_total!r} would not be an "
                                      f"increase.")
         rf = len(topic.partitions[0].replicas)
-        if rf > len([b for b in self.brokers if self.broker_usable(b)]):
+        if replica_assignment is not None:
+            from .assignment import count_error, place_manually     # Kafka's checks of a manual assignment
+            err = count_error(new_total - current, replica_assignment)
+            if err is None:
+                err, placed = place_manually(replica_assignment, set(self.brokers), self.broker_usable, rf, current)
+            if err is not None:
+                return err
+        elif rf > len([b for b in self.brokers if self.broker_usable(b)]):
             return KafkaError(KafkaError.INVALID_REPLICATION_FACTOR,
                               reason=f"Not enough live brokers for replication factor {rf}")
         if validate_only:
             return None
-        if replica_assignment:
-            assignment = [list(r) for r in replica_assignment]
-        else:
+        if replica_assignment is None:
             assignment, _ = self._place_replicas(new_total - current, rf, start_partition=current,
                                                  fixed=getattr(topic, "placement", None))
-        for i, replicas in enumerate(assignment):
+            placed = [(replicas, replicas) for replicas in assignment]
+        for i, (replicas, isr) in enumerate(placed):
             part = Partition(self, topic, current + i, replicas)
             topic.partitions.append(part)
-            part.become_leader(part.replicas[0], 0)
+            part.become_leader(isr[0], 0)       # the first active replica leads, the active ones are the ISR
+            part.isr = list(isr)
         self.record_event(f"topic {name}: partitions {current} \u2192 {new_total}")
         return None
 
