@@ -345,11 +345,48 @@ def _as_text(value):
     return text or None
 
 
-def _parse(prop, value):
-    """Parse one value for ``prop`` into a Python value, raising librdkafka's error on bad input."""
+#: C's isspace(): what librdkafka's left-trims skip.
+_C_SPACE = " \t\n\v\f\r"
+#: librdkafka's _RK_C_KSTR properties: strings it does not left-trim (every other string it does).
+_KSTR = frozenset({'client.rack', 'group.protocol.type'})
+
+
+def _parse_words(prop, text, current):
+    """librdkafka's S2I / S2F parsing: each word (an enum's whole value, or a flags value's comma-separated
+    words) is left-trimmed (not right-trimmed: ``"snappy "`` is refused, ``" snappy"`` is accepted) and
+    matched case-insensitively; empty words are skipped; a flags word may start with ``+`` (add, the
+    default) or ``-`` (remove). Returns the new value, or ``current`` if no word was given."""
+    words = [text] if prop.type == ENUM else text.split(",")
+    chosen = [w for w in (current or "").split(",") if w] if prop.type == FLAGS else []
+    result = current
+    for word in words:
+        word = word.lstrip(_C_SPACE)
+        remove = False
+        if prop.type == FLAGS and word[:1] in ("+", "-"):
+            remove, word = word[0] == "-", word[1:]
+        if not word:
+            continue
+        match = [c for c in prop.spec if c.lower() == word.lower()]
+        if not match:
+            raise _invalid('Invalid value "%s" for configuration property "%s"' % (word, prop.name))
+        if prop.type == ENUM:
+            return match[0]
+        if remove:
+            chosen = [c for c in chosen if c != match[0]]
+        elif match[0] not in chosen:
+            chosen.append(match[0])
+        result = ",".join(chosen)
+    return result
+
+
+def _parse(prop, value, current=None):
+    """Parse one value for ``prop`` into a Python value, raising librdkafka's error on bad input.
+    ``current`` is the property's value so far (what an all-blank enum or a flags value starts from)."""
     text = _as_text(value)
     name = prop.name
     if prop.type == STR:
+        if text is not None and name not in _KSTR:
+            text = text.lstrip(_C_SPACE)          # rd_kafka_anyconf_set_prop: "Left-trim string(likes)"
         if name == 'partitioner' and text not in PARTITIONERS:
             raise _invalid('Invalid value for configuration property "partitioner": %s'
                            % (text if text is not None else "(null)"))
@@ -389,16 +426,10 @@ def _parse(prop, value):
     if prop.type in (ENUM, FLAGS):
         if text is None:
             raise _invalid('Configuration property "%s" cannot be set to empty value' % name)
-        words = [text] if prop.type == ENUM else [w.strip() for w in text.split(",")]
-        chosen = []
-        for word in words:
-            match = [c for c in prop.spec if c.lower() == word.lower()]
-            if not match:
-                raise _invalid('Invalid value "%s" for configuration property "%s"' % (word, name))
-            chosen.append(match[0])
+        chosen = _parse_words(prop, text, current)
         if name == 'auto.offset.reset':
-            return _OFFSET_RESET[chosen[0]]
-        return chosen[0] if prop.type == ENUM else ",".join(chosen)
+            return _OFFSET_RESET.get(chosen, chosen)
+        return chosen
     raise _invalid('Property "%s" must be set through dedicated .._set_..() function' % name)
 
 
@@ -503,12 +534,15 @@ def client_config(conf, role):
         if key in _PYTHON_CALLBACKS:
             values[key] = _check_callback(key, value, role)
             continue
+        if key == 'delivery.report.only.error' and role == 'producer' and not isinstance(value, bool):
+            # confluent-kafka's Producer reads this one itself (producer_conf_set_special)
+            raise TypeError("Expected delivery.report.only.error to be bool type, not %s" % type(value).__name__)
         if key in _JAVA_ONLY:
             raise _invalid(_JAVA_ONLY[key])
         name = canonical_name(key)
         if name not in PROPERTIES:
             raise _invalid('No such configuration property: "%s"' % key)
-        values[name] = _parse(PROPERTIES[name], value)
+        values[name] = _parse(PROPERTIES[name], value, values[name])
         modified.add(name)
 
     client_type = "consumer" if role == "consumer" else "producer"
@@ -550,7 +584,7 @@ def _finalize(v, modified, client_type):
         # Consumers do not auto-create topics by default; producers do (the broker decides too).
         v['allow.auto.create.topics'] = client_type == "producer"
     if client_type == "producer":
-        return _finalize_producer_topic(v, modified)
+        return _finalize_producer_topic(v, modified) or _assignor_error(v)
     return _check_group_settings(v, modified)
 
 
@@ -649,10 +683,16 @@ def _check_group_settings(v, modified):
         if 'partition.assignment.strategy' in modified:
             return ("`partition.assignment.strategy` is not supported for `group.protocol=consumer`. "
                     "Use `group.remote.assignor` instead")
-        return None
+    return _assignor_error(v)
+
+
+def _assignor_error(v):
+    """librdkafka's rd_kafka_assignors_init(), run for every client type (a producer or an admin client
+    with a bad ``partition.assignment.strategy`` is refused too). The builtin assignors exist only for
+    ``group.protocol.type=consumer``; names are matched case-sensitively."""
     names = assignment_strategies(v)
     for name in names:
-        if name not in ASSIGNORS:
+        if name not in ASSIGNORS or v['group.protocol.type'] != 'consumer':
             return "Unsupported partition.assignment.strategy: %s" % name
     if len({ASSIGNORS[n] for n in names}) > 1:
         return ("All partition.assignment.strategy (%s) assignors must have the same protocol type, "
@@ -664,10 +704,20 @@ def _check_group_settings(v, modified):
 def assignment_strategies(cfg):
     """``partition.assignment.strategy`` as a list of assignor names, in preference order.
 
-    Simplification: an empty value means librdkafka's default (``range,roundrobin``).
+    Split as rd_kafka_assignors_init() splits it: spaces and commas before a name are skipped, nothing
+    after it (``"range "`` names no assignor). An empty value means librdkafka's default
+    (``range,roundrobin``).
     """
     text = cfg['partition.assignment.strategy'] or PROPERTIES['partition.assignment.strategy'].default
-    return [name.strip() for name in text.split(",") if name.strip()]
+    names, i = [], 0
+    while i < len(text):
+        while i < len(text) and text[i] in " ,":
+            i += 1
+        end = text.find(",", i)
+        end = len(text) if end < 0 else end
+        names.append(text[i:end])
+        i = end + 1
+    return names
 
 
 def require_group_id(conf):

@@ -52,6 +52,16 @@ def record_view(rec):
             "headers": [[k, show_bytes(v)] for k, v in (rec.headers or [])]}
 
 
+def check_max_records(max_records):
+    """``max_records`` of ``snapshot(records=True, max_records=...)``: how many of the newest records of
+    each partition to include, a whole number >= 0 (0: none)."""
+    if isinstance(max_records, bool) or not isinstance(max_records, int):
+        raise TypeError(f"max_records must be an int >= 0 (records per partition), got {max_records!r}")
+    if max_records < 0:
+        raise ValueError(f"max_records must be an int >= 0 (records per partition), got {max_records!r}")
+    return max_records
+
+
 def _partition_view(cluster, part, records, max_records):
     leader = part.leader_replica
     view = {
@@ -72,13 +82,14 @@ def _partition_view(cluster, part, records, max_records):
         rep = leader or part._most_advanced_replica()
         end = rep.log_end_offset
         start = max(rep.log.log_start_offset, end - max_records)
-        data = [r for r in rep.log.read(start) if r.control is None][-max_records:]
+        data = [r for r in rep.log.read(start) if r.control is None][-max_records:] if max_records else []
         view["records"] = [record_view(r) for r in data]
     return view
 
 
 def build_sim_snapshot(cluster, records=False, max_records=20, include_internal=False):
     """Snapshot of a simulated ``Cluster``."""
+    check_max_records(max_records)
     topics = []
     for name in sorted(cluster.topics):
         t = cluster.topics[name]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from .args import check_int, check_text
 from .html import at, esc, num, page, stamp, tp_name
 from .partition_view import find_topic
 from .source import view_source
@@ -175,9 +176,9 @@ class ClusterView(widgets.VBox):
     """
 
     def __init__(self, kafka_or_cluster, topic=None, settle_ms=30_000):
+        self.topic = check_text(topic, "topic", allow_none=True)
+        self.settle_ms = check_int(settle_ms, "settle_ms")
         self.source = view_source(kafka_or_cluster)
-        self.topic = topic
-        self.settle_ms = settle_ms
         self.snapshot = None
         self.events = []
         self.new_leaders = set()

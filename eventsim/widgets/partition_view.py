@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..errors import KafkaError, KafkaException
+from .args import check_collection, check_int, check_text
 from .html import at, esc, num, page, tp_name
 from .source import view_source
 
@@ -142,10 +143,11 @@ class PartitionView(widgets.VBox):
     def __init__(self, kafka_or_cluster, topic, partitions=None, groups=None, max_cells=DEFAULT_MAX_CELLS):
         if isinstance(max_cells, bool) or not isinstance(max_cells, int) or max_cells < 1:
             raise ValueError(f"max_cells must be a positive int, got {max_cells!r}")
-        self.source = view_source(kafka_or_cluster)
-        self.topic = topic
+        self.topic = check_text(topic, "topic")
+        partitions = check_collection(partitions, "partitions", "[0, 2]", check_int)
         self.partitions = None if partitions is None else sorted(partitions)
-        self.groups = None if groups is None else list(groups)
+        self.groups = check_collection(groups, "groups", '["billing"]', check_text)
+        self.source = view_source(kafka_or_cluster)
         self.max_cells = max_cells
         self.snapshot = None
         self.html = widgets.HTML()

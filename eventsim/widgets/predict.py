@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from .args import check_text
 from .html import esc, page
 
 
@@ -19,6 +20,11 @@ class Predict(widgets.VBox):
     """
 
     def __init__(self, question, options, answer, explanation):
+        check_text(question, "question")
+        if not isinstance(explanation, str):
+            raise TypeError(f"explanation must be a str, got {explanation!r}")
+        if not isinstance(options, (list, tuple)):
+            raise TypeError(f"options must be a list of strings such as [\"yes\", \"no\"], got {options!r}")
         options = list(options)
         if len(options) < 2 or not all(isinstance(o, str) and o for o in options):
             raise ValueError(f"options must be at least two non-empty strings, got {options!r}")

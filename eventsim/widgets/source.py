@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 
 from ..errors import KafkaError, KafkaException
+from ..snapshot import check_max_records
 
 
 def _is_simulator(obj):
@@ -30,7 +31,8 @@ def _accepts_records(snapshot_fn):
 class ViewSource:
     """What a view needs from a cluster, whatever the backend.
 
-    ``snapshot(records=False, max_records=None)`` returns the plain snapshot dict. Broker ids are checked
+    ``snapshot(records=False, max_records=None)`` returns the plain snapshot dict (``max_records=None``:
+    the backend's default, 20 records per partition). Broker ids are checked
     against the latest snapshot before a stop or start is sent, so a typo gets
     ``KafkaError._UNKNOWN_BROKER`` naming the id instead of whatever the backend would do with it.
     """
@@ -56,11 +58,12 @@ class ViewSource:
         A backend that cannot return records leaves ``partition["records"]`` as ``None``; views then draw
         offsets without keys and values.
         """
+        limit = {} if max_records is None else {"max_records": check_max_records(max_records)}
         if not records:
             return self.target.snapshot()
         for fn in (self.target.snapshot, getattr(self.cluster, "snapshot", None)):
             if fn is not None and _accepts_records(fn):
-                return fn(records=True, max_records=max_records)
+                return fn(records=True, **limit)
         return self.target.snapshot()
 
     def _check_broker(self, broker_id):
