@@ -33,30 +33,37 @@ from .replication import Partition
 
 SIM_SCHEME = "sim://"
 
-BROKER_DEFAULTS = {
-    "auto.create.topics.enable": "false",
-    "num.partitions": "1",
-    "default.replication.factor": "1",
-    "min.insync.replicas": "1",
-    "unclean.leader.election.enable": "false",
-    "replica.lag.time.max.ms": "30000",
-    "broker.session.timeout.ms": "9000",
-    "request.timeout.ms": "30000",
-    "log.retention.ms": "604800000",
-    "log.retention.bytes": "-1",
-    "log.segment.bytes": "1073741824",
-    "log.roll.ms": "604800000",
-    "log.retention.check.interval.ms": "300000",
-    "log.cleaner.backoff.ms": "15000",
-    "log.cleanup.policy": "delete",
-    "auto.leader.rebalance.enable": "true",
-    "leader.imbalance.check.interval.seconds": "300",
-    "group.initial.rebalance.delay.ms": "0",
-    "offsets.retention.minutes": "10080",
-    "transaction.max.timeout.ms": "900000",
-    "message.max.bytes": "1048588",
-    "delete.topic.enable": "true",
+#: The broker configs the simulator models, as Kafka 4.4's ``KafkaConfig`` defines them:
+#: name -> (type, default, validator), validators as in ``config.TOPIC_CONFIGS``. The defaults are Kafka's
+#: except ``auto.create.topics.enable=false`` and ``group.initial.rebalance.delay.ms=0`` (the course's
+#: brokers, simulated and real, are set so); ``replica.lag.time.max.ms`` and
+#: ``broker.session.timeout.ms`` must be at least 1 here (Kafka takes 0, which only makes sense in tests).
+BROKER_CONFIGS = {
+    "auto.create.topics.enable": ("BOOLEAN", "false", None),
+    "num.partitions": ("INT", "1", ("min", 1)),
+    "default.replication.factor": ("INT", "1", None),
+    "min.insync.replicas": ("INT", "1", ("min", 1)),
+    "unclean.leader.election.enable": ("BOOLEAN", "false", None),
+    "replica.lag.time.max.ms": ("LONG", "30000", ("min", 1)),
+    "broker.session.timeout.ms": ("INT", "9000", ("min", 1)),
+    "request.timeout.ms": ("INT", "30000", ("min", 0)),
+    "log.retention.ms": ("LONG", "604800000", ("retention",)),
+    "log.retention.bytes": ("LONG", "-1", None),
+    "log.segment.bytes": ("INT", "1073741824", ("min", 1048576)),
+    "log.roll.ms": ("LONG", "604800000", ("min", 1)),
+    "log.retention.check.interval.ms": ("LONG", "300000", ("min", 1)),
+    "log.cleaner.backoff.ms": ("LONG", "15000", ("min", 0)),
+    "log.cleanup.policy": ("LIST", "delete", ("list_in", ("compact", "delete"))),
+    "auto.leader.rebalance.enable": ("BOOLEAN", "true", None),
+    "leader.imbalance.check.interval.seconds": ("LONG", "300", ("min", 1)),
+    "group.initial.rebalance.delay.ms": ("INT", "0", None),
+    "offsets.retention.minutes": ("INT", "10080", ("min", 1)),
+    "transaction.max.timeout.ms": ("INT", "900000", ("min", 1)),
+    "message.max.bytes": ("INT", "1048588", ("min", 0)),
+    "delete.topic.enable": ("BOOLEAN", "true", None),
 }
+
+BROKER_DEFAULTS = {name: spec[1] for name, spec in BROKER_CONFIGS.items()}
 
 INTERNAL_TOPICS = ("__consumer_offsets", "__transaction_state")
 
@@ -113,6 +120,22 @@ class Topic:
     @property
     def internal(self):
         return self.name in INTERNAL_TOPICS
+
+
+def _broker_value(key, value):
+    """One broker config value, checked as a Kafka broker checks its configuration at startup (a broker
+    refuses to start on a bad value: here ``Cluster()`` raises ``INVALID_CONFIG`` with Kafka's message)."""
+    kind, _, validator = BROKER_CONFIGS[key]
+    if value is None:
+        raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG, reason=f"Null value for broker config {key}"))
+    if validator == ("retention",):
+        parsed, text = _config.parse_config_value(key, value, kind, None)
+        if parsed < 1 and parsed != -1:
+            raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG, reason=(
+                f"Invalid value {value} for configuration {key}: log.retention.ms must be unlimited (-1) or, "
+                "greater than or equal to 1")))
+        return text
+    return _config.parse_config_value(key, value, kind, validator)[1]
 
 
 class Cluster(Operations):
@@ -193,11 +216,7 @@ class Cluster(Operations):
                 raise KafkaException(KafkaError(
                     KafkaError.INVALID_CONFIG,
                     reason=f"Unknown broker config {key!r}; the simulator supports: {', '.join(sorted(BROKER_DEFAULTS))}"))
-            cfg[key] = str(value).lower() if isinstance(value, bool) else str(value)
-        for key in ("min.insync.replicas", "replica.lag.time.max.ms", "broker.session.timeout.ms"):
-            if not cfg[key].lstrip("-").isdigit() or int(cfg[key]) < 1:
-                raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG,
-                                                reason=f"Invalid value {cfg[key]!r} for broker config {key}"))
+            cfg[key] = _broker_value(key, value)
         return cfg
 
     def broker_config(self, key):

@@ -836,6 +836,13 @@ def _bad_value(name, text, why):
 def _parse_topic_value(name, value):
     """Parse one topic config value as Kafka's ConfigDef does; returns (python value, normalised text)."""
     kind, _, validator = TOPIC_CONFIGS[name]
+    return parse_config_value(name, value, kind, validator)
+
+
+def parse_config_value(name, value, kind, validator):
+    """Parse one broker or topic config value as Kafka's ``ConfigDef`` does (``kind`` is its type: INT, LONG,
+    DOUBLE, BOOLEAN, LIST, STRING); returns (python value, normalised text) or raises ``INVALID_CONFIG``
+    with Kafka's message."""
     raw = value if isinstance(value, str) else _config_text(value)
     text = raw.strip()
     if kind in ('INT', 'LONG'):

@@ -292,3 +292,34 @@ def test_fetch_and_list_offsets_errors(cluster):
     assert cluster.fetch("orders", 7, 0).error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
     assert cluster.fetch("orders", 0, 5).error.code() == KafkaError.OFFSET_OUT_OF_RANGE
     assert cluster.list_offsets("nope", 0, -1)[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"log.retention.check.interval.ms": 0}, "Value must be at least 1"),
+    ({"log.retention.check.interval.ms": "abc"}, "Not a number of type LONG"),
+    ({"log.cleaner.backoff.ms": -1}, "Value must be at least 0"),
+    ({"num.partitions": -3}, "Value must be at least 1"),
+    ({"min.insync.replicas": 2.5}, "Not a number of type INT"),
+    ({"log.retention.ms": 0}, "must be unlimited (-1) or, greater than or equal to 1"),
+    ({"auto.create.topics.enable": "yes"}, "Expected value to be either true or false"),
+    ({"log.cleanup.policy": "remove"}, "String must be one of: compact, delete"),
+    ({"log.segment.bytes": 1000}, "Value must be at least 1048576"),
+    ({"leader.imbalance.check.interval.seconds": 0}, "Value must be at least 1"),
+    ({"message.max.bytes": None}, "Null value"),
+])
+def test_a_broker_config_a_kafka_broker_would_refuse_to_start_on_is_invalid_config(config, message):
+    """Kafka checks its configuration at startup; before, a 0 check interval made every advance() loop forever
+    and other bad values failed later, deep inside."""
+    with pytest.raises(KafkaException) as info:
+        Cluster(brokers=1, config=config)
+    assert info.value.args[0].code() == KafkaError.INVALID_CONFIG
+    assert message in info.value.args[0].str()
+
+
+def test_broker_config_values_are_normalised_as_kafka_parses_them():
+    cl = Cluster(brokers=1, config={"unclean.leader.election.enable": True, "log.cleaner.backoff.ms": 0,
+                                    "log.retention.ms": -1, "num.partitions": " 3"})
+    assert (cl.config["unclean.leader.election.enable"], cl.config["log.cleaner.backoff.ms"],
+            cl.config["log.retention.ms"], cl.config["num.partitions"]) == ("true", "0", "-1", "3")
+    cl.advance(100)                          # a 0 ms cleaner backoff runs every millisecond, and ends
+    assert cl.now_ms == 100
