@@ -822,8 +822,11 @@ class AdminClient:
                 futures[gid] = _done_future(error=_call(self._cluster.groups.delete, gid))
         return futures
 
-    def poll(self, timeout=None):
-        """Serve callbacks: the simulated admin client has none pending. Returns 0."""
+    def poll(self, timeout=-1):
+        """Serve callbacks: the simulated admin client has none pending (its futures are done when returned).
+        Returns 0; ``timeout`` is checked as confluent-kafka checks it (``None`` is a ``TypeError``)."""
+        from .timeouts import timeout_ms
+        timeout_ms(timeout, 0)
         return 0
 
     def __len__(self):

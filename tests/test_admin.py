@@ -498,3 +498,13 @@ def test_against_the_simulated_cluster():
     assert client.describe_configs([resource])[resource].result()["min.insync.replicas"].value == "2"
     assert client.delete_topics(["orders"])["orders"].result() is None
     assert "orders" not in client.list_topics().topics
+
+
+@pytest.mark.parametrize("timeout", [None, "1"])
+def test_admin_poll_checks_its_timeout_as_confluent_kafka_does(timeout):
+    from eventsim import Cluster
+    cl = Cluster(brokers=1, seed=0)
+    client = AdminClient({"bootstrap.servers": cl.bootstrap_servers})
+    assert client.poll(0) == 0 and client.poll(float("nan")) == 0
+    with pytest.raises(TypeError, match="must be real number"):
+        client.poll(timeout)
