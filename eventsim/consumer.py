@@ -224,8 +224,9 @@ class Consumer:
         consumer picks it up at a metadata refresh after it is created.
         """
         self._check_open()
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        if not isinstance(topics, list):
             raise TypeError("expected list of topic unicode strings")
+        topics = [t if isinstance(t, str) else str(t) for t in topics]   # as confluent-kafka: str() of each
         for name, cb in (("on_assign", on_assign), ("on_revoke", on_revoke), ("on_lost", on_lost)):
             if cb is not None and not callable(cb):
                 raise TypeError(f"{name} expects a callable")

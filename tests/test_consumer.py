@@ -585,3 +585,14 @@ def test_seek_refuses_offset_stored_and_offsets_that_are_not_logical(cluster, of
     assert info.value.args[0].code() == KafkaError._INVALID_ARG
     msg = c.poll(1)
     assert msg.offset() == 1
+
+
+def test_subscribe_takes_the_str_of_what_is_not_a_str_as_confluent_kafka_does(cluster):
+    """confluent-kafka 2.16 accepts ``subscribe([5])`` (topic "5") and ``subscribe([b"t"])`` (topic "b't'"):
+    the mistake shows as an unknown-topic event, as on real Kafka."""
+    make_topic(cluster)
+    c = consumer(cluster)
+    c.subscribe([b"orders"])
+    msg = c.poll(1)
+    assert msg is not None and msg.error().code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+    assert "b'orders'" in msg.error().str()
