@@ -20,7 +20,8 @@ same topology runs on the simulator and on real Kafka::
 What it has: stateless operators (``filter``, ``map``, ``map_values``, ``flat_map``, ``branch``, ``peek``,
 ``to``); keyed aggregations (``count``, ``aggregate``, ``reduce``) into state stores with compacted changelog
 topics ``<application.id>-<store>-changelog`` and restore from them; re-keying through repartition topics;
-tumbling, hopping and session windows on event time with a grace period and counted late records;
+tumbling, hopping and session windows on event time with a grace period and counted late records (a
+hopping window may put a record in at most ``MAX_WINDOWS_PER_RECORD`` = 1,000 windows);
 stream-table joins against a global table; ``at_least_once`` and ``exactly_once_v2`` processing; a
 ``TopologyTestDriver`` for tests without Kafka.
 
@@ -45,12 +46,13 @@ from .app import AT_LEAST_ONCE, EXACTLY_ONCE_V2, Clients, SimulatedCrash, Stream
 from .processors import Record, RecordContext
 from .task import StreamsRunner, TopologyTestDriver
 from .topology import GlobalKTable, KGroupedStream, KStream, KTable, StreamBuilder, StreamsBuilder, Topology
-from .windows import SessionWindows, TimeWindows, Window, Windowed, hopping, session, tumbling
+from .windows import (MAX_WINDOWS_PER_RECORD, SessionWindows, TimeWindows, Window, Windowed, hopping, session,
+                      tumbling)
 
 __all__ = ["serdes", "examples", "StreamBuilder", "StreamsBuilder", "Topology", "KStream", "KGroupedStream",
            "KTable", "GlobalKTable", "StreamsApp", "Clients", "SimulatedCrash", "AT_LEAST_ONCE", "EXACTLY_ONCE_V2",
            "TopologyTestDriver", "StreamsRunner", "Record", "RecordContext", "TimeWindows", "SessionWindows",
-           "Window", "Windowed", "tumbling", "hopping", "session"]
+           "Window", "Windowed", "tumbling", "hopping", "session", "MAX_WINDOWS_PER_RECORD"]
 
 
 def __getattr__(name):

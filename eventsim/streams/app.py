@@ -60,6 +60,26 @@ STREAMS_DEFAULTS = {
     "restore.timeout.ms": 60000,       # give up restoring a store after this long
 }
 
+#: Kafka Streams settings StreamsApp does not implement. No client knows them either, so instead of failing at
+#: ``start()`` with "No such configuration property" (after creating the internal topics) the constructor
+#: refuses them and says what happens here instead.
+UNSUPPORTED = {
+    "commit.interval.ms": "StreamsApp commits after every step()",
+    "num.stream.threads": "StreamsApp runs one thread; start several StreamsApp instances to share the partitions",
+    "num.standby.replicas": "there are no standby replicas: a new owner restores from the changelog",
+    "state.dir": "state lives in memory and is restored from the changelogs",
+    "cache.max.bytes.buffering": "there are no record caches: every update is forwarded and logged",
+    "statestore.cache.max.bytes": "there are no record caches: every update is forwarded and logged",
+    "default.key.serde": "pass serdes to builder.stream(...), to(...), or StreamBuilder(default_key_serde=...)",
+    "default.value.serde": "pass serdes to builder.stream(...), to(...), or StreamBuilder(default_value_serde=...)",
+    "default.timestamp.extractor": "event time is the record's timestamp",
+    "default.deserialization.exception.handler": "there are no exception handlers: a failure stops the app (ERROR)",
+    "default.production.exception.handler": "there are no exception handlers: a failure stops the app (ERROR)",
+    "max.task.idle.ms": "records are processed in the order the consumer returns them",
+    "topology.optimization": "the topology runs as it is built",
+    "application.server": "there are no interactive queries across instances",
+}
+
 
 def _kafka_exceptions():
     """``KafkaException`` of eventsim and, when installed, of confluent-kafka (real clients raise that one)."""
@@ -138,6 +158,8 @@ def split_conf(conf):
     for key, value in conf.items():
         if not isinstance(key, str):
             raise _conf_error(f"configuration keys are str, got {key!r}")
+        if key in UNSUPPORTED:
+            raise _conf_error(f"{key} is a Kafka Streams setting StreamsApp does not implement: {UNSUPPORTED[key]}")
         if key in STREAMS_DEFAULTS:
             settings[key] = value
         elif key.startswith("producer."):
@@ -163,6 +185,10 @@ def split_conf(conf):
         if isinstance(v, bool) or not isinstance(v, int) or v < (1 if key == "max.poll.records" else 0):
             raise _conf_error(f"Invalid value {v!r} for configuration {key}: expected an int >= "
                               f"{1 if key == 'max.poll.records' else 0}")
+    rf = settings["replication.factor"]
+    if isinstance(rf, bool) or not isinstance(rf, int) or not (rf == -1 or 1 <= rf <= 32767):
+        raise _conf_error(f"Invalid value {rf!r} for configuration replication.factor: expected an int >= 1, or -1 "
+                          f"for the broker's default.replication.factor")
     eos = guarantee == EXACTLY_ONCE_V2
     producer = dict(common, **prod)
     if eos:
@@ -189,6 +215,12 @@ def processing_clock(conf, clients=None):
     if cluster is not None and hasattr(cluster, "clock"):
         return lambda: cluster.now_ms
     return lambda: int(time.time() * 1000)
+
+
+def _check_count(n, what, minimum):
+    """``None`` or an int >= ``minimum``, else ``ValueError``."""
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < minimum):
+        raise ValueError(f"{what} takes an int >= {minimum} (or None), got {n!r}")
 
 
 class StreamsApp(StreamsRunner):
@@ -457,8 +489,9 @@ class StreamsApp(StreamsRunner):
         self.start()
         if self.state in ("DEAD", "ERROR", "NOT_RUNNING"):
             raise RuntimeError(f"this StreamsApp is {self.state}")
-        limit = self.settings["max.poll.records"] if max_records is None else max(1, min(
-            max_records, self.settings["max.poll.records"]))
+        _check_count(max_records, "step(max_records=...)", 1)
+        limit = self.settings["max.poll.records"] if max_records is None else min(
+            max_records, self.settings["max.poll.records"])
         self._refresh_global_tables()
         batch = self._poll_batch(limit)
         for topic, partition in sorted(self._assigned):     # new assignment: restore before processing
@@ -533,6 +566,10 @@ class StreamsApp(StreamsRunner):
         """Step until ``max_records`` records were processed, ``timeout`` seconds of processing time passed
         (virtual seconds on the simulator), or (``until_idle``) every input partition has been read to its end.
         Returns the number of records processed."""
+        _check_count(max_records, "run(max_records=...)", 0)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 <= timeout < float("inf")):
+            raise ValueError(f"run(timeout=...) takes a finite number of seconds >= 0, or None, got {timeout!r}")
         self.start()
         start, total = self.processing_time_ms(), 0
         while True:

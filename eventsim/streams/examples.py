@@ -106,6 +106,8 @@ def read_topic(consumer_factory, topic, group_id, key_serde=serdes.bytes, value_
                timeout=10.0):
     """Every committed record of ``topic`` from the beginning, as ``(key, value, timestamp, partition)``
     (read_committed: aborted transactions are skipped). Stops at the end of every partition."""
+    serdes.check_serde(key_serde, "read_topic(key_serde=...)")
+    serdes.check_serde(value_serde, "read_topic(value_serde=...)")
     consumer = consumer_factory({"group.id": group_id, "auto.offset.reset": "earliest",
                                  "enable.auto.commit": False, "enable.partition.eof": True,
                                  "isolation.level": "read_committed"})

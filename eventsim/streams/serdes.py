@@ -14,6 +14,9 @@ source, writing a sink, a repartition topic, a changelog. This module has the sa
   (Kafka's ``SessionWindowedSerde`` layout: key, end, start).
 
 ``None`` (a null key, or a tombstone value) passes through every serde unchanged, as in Kafka.
+Wherever the DSL takes a serde it checks, when the topology is declared, that it is one of these (or a
+``Serde(name, serialize, deserialize)`` of your own): ``check_serde()`` raises a ``TypeError`` naming the
+choices, so ``value_serde=str`` (Python's type, not ``serdes.str``) fails at once, not at the first record.
 A value a serde cannot handle raises ``KafkaException`` with ``_KEY_SERIALIZATION`` /
 ``_VALUE_SERIALIZATION`` (or the ``_DESERIALIZATION`` codes) and a message naming the value.
 """
@@ -26,7 +29,8 @@ import struct
 from ..errors import KafkaError, KafkaException
 from .windows import Window, Windowed
 
-__all__ = ["Serde", "bytes", "str", "int", "long", "json", "windowed", "session_windowed", "serde_error"]
+__all__ = ["Serde", "bytes", "str", "int", "long", "json", "windowed", "session_windowed", "serde_error",
+           "check_serde", "CHOICES"]
 
 
 def serde_error(what, direction, detail):
@@ -41,6 +45,11 @@ class Serde:
     """A named pair of functions ``serialize(obj) -> bytes`` and ``deserialize(bytes) -> obj``."""
 
     def __init__(self, name, serialize, deserialize):
+        if not isinstance(name, builtins.str) or not name:
+            raise TypeError(f"a Serde needs a non-empty str name, got {name!r}")
+        for what, fn in (("serialize", serialize), ("deserialize", deserialize)):
+            if not callable(fn):
+                raise TypeError(f"Serde({name!r}, ...): {what} must be a function, got {fn!r}")
         self.name = name
         self._serialize = serialize
         self._deserialize = deserialize
@@ -111,12 +120,44 @@ long = Serde("long", *_int_ser(8, ">q"))
 json = Serde("json", _json_ser, lambda b: _json.loads(b.decode("utf-8")))
 
 
+#: What ``check_serde`` names as the valid choices.
+CHOICES = ("serdes.bytes, serdes.str, serdes.int, serdes.long, serdes.json, serdes.windowed(inner), "
+           "serdes.session_windowed(inner), or serdes.Serde(name, serialize, deserialize)")
+
+
+def _hint(obj):
+    """A likely meant serde for a common mistake, as ``" (did you mean ...?)"``, or ``""``."""
+    if obj is windowed or obj is session_windowed:
+        return f" (did you mean serdes.{obj.__name__}(serdes.str)? it takes the key's serde)"
+    types = {builtins.bytes: "bytes", builtins.str: "str", builtins.int: "int", builtins.dict: "json",
+             builtins.list: "json"}
+    words = {"bytes": "bytes", "str": "str", "string": "str", "int": "int", "integer": "int", "long": "long",
+             "json": "json"}
+    name = types.get(obj) if isinstance(obj, type) else None
+    if isinstance(obj, builtins.str):
+        name = words.get(obj.lower().removeprefix("serdes."))
+    return f" (did you mean serdes.{name}?)" if name else ""
+
+
+def check_serde(serde, where):
+    """``serde`` if it is a ``Serde``; else a ``TypeError`` saying ``where`` it was given and the choices."""
+    if isinstance(serde, Serde):
+        return serde
+    raise TypeError(f"{where} got {serde!r}, which is not a serde{_hint(serde)}; the choices, from "
+                    f"eventsim.streams.serdes: {CHOICES}")
+
+
 def windowed(inner, size_ms=None):
     """Serde of ``Windowed`` keys of time windows: ``inner`` key bytes + 8-byte window start.
 
     As in Kafka, the window end is not stored (it is ``start + size``), so a deserialized key has
     ``window.end_ms = None`` unless the window size is given: ``windowed(inner, size_ms)``.
     """
+    check_serde(inner, "windowed(inner): inner")
+    if size_ms is not None and (isinstance(size_ms, builtins.bool) or not isinstance(size_ms, builtins.int)
+                                or size_ms < 1):
+        raise ValueError(f"windowed(inner, size_ms): size_ms must be an int >= 1 or None, got {size_ms!r}")
+
     def ser(wk):
         if not isinstance(wk, Windowed):
             raise TypeError(f"expected a Windowed key, got {type(wk).__name__}")
@@ -133,6 +174,8 @@ def windowed(inner, size_ms=None):
 
 def session_windowed(inner):
     """Serde of ``Windowed`` keys of session windows: ``inner`` key bytes + 8-byte end + 8-byte start."""
+    check_serde(inner, "session_windowed(inner): inner")
+
     def ser(wk):
         if not isinstance(wk, Windowed):
             raise TypeError(f"expected a Windowed key, got {type(wk).__name__}")

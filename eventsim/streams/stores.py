@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import serdes
-from .windows import Window, Windowed
+from .windows import SessionWindows, TimeWindows, Window, Windowed
 
 
 @dataclass
@@ -33,6 +33,15 @@ class StoreSpec:
     aggregation: str = "aggregate"   # "count", "reduce" or "aggregate": how the window view labels values
     logged: bool = True
     users: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.kind not in ("kv", "window", "session"):
+            raise ValueError(f"a store kind is 'kv', 'window' or 'session', got {self.kind!r}")
+        serdes.check_serde(self.key_serde, f"the key serde of store {self.name!r}")
+        serdes.check_serde(self.value_serde, f"the value serde of store {self.name!r}")
+        wanted = {"kv": type(None), "window": TimeWindows, "session": SessionWindows}[self.kind]
+        if not isinstance(self.windows, wanted):
+            raise TypeError(f"a {self.kind} store takes windows={wanted.__name__}, got {self.windows!r}")
 
     def changelog_topic(self, application_id):
         return f"{application_id}-{self.name}-changelog"

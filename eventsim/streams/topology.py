@@ -23,8 +23,15 @@ Re-keying: after ``map``, ``select_key``, ``flat_map`` or with ``group_by(fn)``,
 partition that does not match their new key. A grouping then goes through a **repartition topic**
 ``<application.id>-<store>-repartition`` (written by the producer's partitioner, read back as a new
 sub-topology), as Kafka Streams does, so every key is aggregated by exactly one task.
+
+Arguments are checked when the topology is declared, not when the first record arrives: a serde must be
+one of ``eventsim.streams.serdes`` (``TypeError`` naming them otherwise), functions must be callable, topic
+and store names non-empty and made of Kafka's legal characters (ASCII letters, digits, ``.``, ``_``, ``-``;
+at most 249), as Kafka Streams checks store names.
 """
 from __future__ import annotations
+
+import re
 
 from . import processors as p
 from . import serdes
@@ -84,13 +91,31 @@ def _check_callable(fn, what):
     return fn
 
 
+def _serde(serde, default, where):
+    """``default`` for ``None``, else ``serde`` once checked to be a serde (``TypeError`` naming the choices)."""
+    return default if serde is None else serdes.check_serde(serde, where)
+
+
+_LEGAL_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+
+def _check_name(name, what):
+    """A topic or store name as Kafka accepts it (``Topic.validate`` / ``Named.validate``), or ``ValueError``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{what} must be a non-empty str, got {name!r}")
+    if not _LEGAL_NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"{what} {name!r} is illegal: Kafka names are 1 to 249 characters among ASCII letters, "
+                         f"digits, '.', '_' and '-' (and not '.' or '..')")
+    return name
+
+
 class StreamBuilder:
     """Builds a topology. ``default_key_serde`` / ``default_value_serde`` apply where no serde is given
     (Kafka's ``default.key.serde`` / ``default.value.serde``; here both default to ``serdes.bytes``)."""
 
     def __init__(self, default_key_serde=serdes.bytes, default_value_serde=serdes.bytes):
-        self.default_key_serde = default_key_serde
-        self.default_value_serde = default_value_serde
+        self.default_key_serde = serdes.check_serde(default_key_serde, "StreamBuilder(default_key_serde=...)")
+        self.default_value_serde = serdes.check_serde(default_value_serde, "StreamBuilder(default_value_serde=...)")
         self._counter = 0
         self._nodes = []
         self._sources = {}          # topic (str or Internal) -> Source
@@ -110,12 +135,15 @@ class StreamBuilder:
             parent.children.append(node)
         return node
 
-    def _source(self, topic, key_serde, value_serde):
+    def _check_unread(self, topic):
         key = topic.suffix if isinstance(topic, Internal) else topic
         if any((t.suffix if isinstance(t, Internal) else t) == key for t in self._sources) or \
                 any(t == topic for t, _ in self._global.values()):
             raise ValueError(f"topic {topic!r} is already read by another source of this topology "
                              f"(Kafka: 'Topic has already been registered by another source')")
+
+    def _source(self, topic, key_serde, value_serde):
+        self._check_unread(topic)
         node = self._add(p.Source(self._name("KSTREAM-SOURCE"), topic, key_serde, value_serde))
         self._sources[topic] = node
         return node
@@ -129,10 +157,19 @@ class StreamBuilder:
     # -- entry points ----------------------------------------------------------------------------------
     def stream(self, topics, key_serde=None, value_serde=None):
         """A ``KStream`` of one topic, or of several (``["a", "b"]``) read by one source node."""
-        names = [topics] if isinstance(topics, str) else list(topics)
+        try:
+            names = [topics] if isinstance(topics, str) else list(topics)
+        except TypeError:
+            names = []
         if not names or not all(isinstance(t, str) and t for t in names):
             raise ValueError(f"stream() needs a topic name or a list of topic names, got {topics!r}")
-        ks, vs = key_serde or self.default_key_serde, value_serde or self.default_value_serde
+        for topic in names:
+            _check_name(topic, "stream(): a topic name")
+            self._check_unread(topic)
+        if len(set(names)) != len(names):
+            raise ValueError(f"stream() got a topic twice: {names!r}")
+        ks = _serde(key_serde, self.default_key_serde, "stream(key_serde=...)")
+        vs = _serde(value_serde, self.default_value_serde, "stream(value_serde=...)")
         first = self._source(names[0], ks, vs)
         for extra in names[1:]:        # one source node, several topics: share children by aliasing
             self._sources[extra] = first
@@ -141,14 +178,14 @@ class StreamBuilder:
     def global_table(self, topic, key_serde=None, value_serde=None, name=None):
         """A ``GlobalKTable``: every instance reads *all* partitions of ``topic`` (typically compacted) into a
         store before it processes anything, then keeps it up to date. Joins need no co-partitioning."""
-        if not isinstance(topic, str) or not topic:
-            raise ValueError(f"global_table() needs a topic name, got {topic!r}")
+        _check_name(topic, "global_table(): the topic name")
         if topic in self._sources or any(t == topic for t, _ in self._global.values()):
             raise ValueError(f"topic {topic!r} is already read by another source of this topology")
-        name = name or f"{topic}-STATE-STORE-{self._counter:010d}"
+        ks = _serde(key_serde, self.default_key_serde, "global_table(key_serde=...)")
+        vs = _serde(value_serde, self.default_value_serde, "global_table(value_serde=...)")
+        name = f"{topic}-STATE-STORE-{self._counter:010d}" if name is None else _check_name(name, "a store name")
         self._counter += 1
-        spec = StoreSpec(name, "kv", key_serde or self.default_key_serde,
-                         value_serde or self.default_value_serde, logged=False)
+        spec = StoreSpec(name, "kv", ks, vs, logged=False)
         if name in self._stores or name in self._global:
             raise ValueError(f"a state store named {name!r} already exists in this topology")
         self._global[name] = (topic, spec)
@@ -232,10 +269,10 @@ class KStream:
 
     def to(self, topic, key_serde=None, value_serde=None):
         """Write the stream to ``topic`` (which must exist). Records keep their event time as timestamp."""
-        if not isinstance(topic, str) or not topic:
-            raise ValueError(f"to() needs a topic name, got {topic!r}")
-        self._b._add(p.Sink(self._b._name("KSTREAM-SINK"), topic, key_serde or self.key_serde,
-                            value_serde or self.value_serde), self._node)
+        _check_name(topic, "to(): the topic name")
+        ks = _serde(key_serde, self.key_serde, "to(key_serde=...)")
+        vs = _serde(value_serde, self.value_serde, "to(value_serde=...)")
+        self._b._add(p.Sink(self._b._name("KSTREAM-SINK"), topic, ks, vs), self._node)
 
     # -- joins ----------------------------------------------------------------------------------------
     def join(self, table, joiner, key_selector=None):
@@ -251,6 +288,8 @@ class KStream:
         if not isinstance(table, GlobalKTable):
             raise TypeError(f"join() takes a GlobalKTable from builder.global_table(topic), got "
                             f"{type(table).__name__} (joins with a co-partitioned KTable are not built)")
+        if key_selector is not None:
+            _check_callable(key_selector, "key_selector")
         node = p.GlobalTableJoin(self._b._name("KSTREAM-LEFTJOIN" if left else "KSTREAM-JOIN"), table.store.name,
                                  _check_callable(joiner, "joiner"), key_selector, left)
         node.stores = (table.store.name,)
@@ -259,14 +298,15 @@ class KStream:
     # -- grouping -------------------------------------------------------------------------------------
     def group_by_key(self, key_serde=None, value_serde=None):
         """Group by the current key (repartitioning first if an upstream operator changed keys)."""
-        return KGroupedStream(self, key_serde or self.key_serde, value_serde or self.value_serde,
+        return KGroupedStream(self, _serde(key_serde, self.key_serde, "group_by_key(key_serde=...)"),
+                              _serde(value_serde, self.value_serde, "group_by_key(value_serde=...)"),
                               repartition=self._key_changed)
 
     def group_by(self, fn, key_serde=None, value_serde=None):
         """Group by ``fn(key, value)``: the records get that key and go through a repartition topic."""
-        stream = self.select_key(fn)
-        return KGroupedStream(stream, key_serde or self._b.default_key_serde, value_serde or self.value_serde,
-                              repartition=True)
+        ks = _serde(key_serde, self._b.default_key_serde, "group_by(key_serde=...)")
+        vs = _serde(value_serde, self.value_serde, "group_by(value_serde=...)")
+        return KGroupedStream(self.select_key(fn), ks, vs, repartition=True)
 
 
 class KGroupedStream:
@@ -287,9 +327,7 @@ class KGroupedStream:
         return self._b._source(topic, self.key_serde, self.value_serde)
 
     def _aggregate(self, kind, name, value_serde, initializer, adder, label, windows=None, merger=None):
-        name = name or self._b._name("KSTREAM-AGGREGATE-STATE-STORE")
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"a store name must be a non-empty str, got {name!r}")
+        name = self._b._name("KSTREAM-AGGREGATE-STATE-STORE") if name is None else _check_name(name, "a store name")
         spec = self._b._store(StoreSpec(name, kind, self.key_serde, value_serde, windows, label))
         parent = self._parent(name)
         node_name = self._b._name("KSTREAM-AGGREGATE")
@@ -312,8 +350,8 @@ class KGroupedStream:
         builder's default) writes the aggregate to the changelog."""
         _check_callable(initializer, "initializer")
         _check_callable(adder, "adder")
-        return self._aggregate("kv", name, value_serde or self._b.default_value_serde, initializer, adder,
-                               "aggregate")
+        vs = _serde(value_serde, self._b.default_value_serde, "aggregate(value_serde=...)")
+        return self._aggregate("kv", name, vs, initializer, adder, "aggregate")
 
     def reduce(self, reducer, name=None):
         """``agg = reducer(agg, value)``; the first value of a key is its aggregate."""
@@ -323,8 +361,9 @@ class KGroupedStream:
     def windowed_by(self, windows):
         """Aggregate per key *and* window: ``TimeWindows`` (tumbling/hopping) or ``SessionWindows``."""
         if not isinstance(windows, (TimeWindows, SessionWindows)):
-            raise TypeError(f"windowed_by() takes TimeWindows or SessionWindows, got {windows!r}")
-        return WindowedKStream(self, windows)
+            raise TypeError(f"windowed_by() takes TimeWindows or SessionWindows (streams.tumbling(), hopping(), "
+                            f"session()), got {windows!r}")
+        return WindowedKStream(self, windows.check())
 
 
 class WindowedKStream:
@@ -344,8 +383,8 @@ class WindowedKStream:
         _check_callable(adder, "adder")
         if self._kind == "session":
             _check_callable(merger, "merger (session windows merge sessions)")
-        return self._g._aggregate(self._kind, name, value_serde or self._g._b.default_value_serde,
-                                  initializer, adder, "aggregate", self.windows, merger)
+        vs = _serde(value_serde, self._g._b.default_value_serde, "aggregate(value_serde=...)")
+        return self._g._aggregate(self._kind, name, vs, initializer, adder, "aggregate", self.windows, merger)
 
     def reduce(self, reducer, name=None):
         r = _Reduce(_check_callable(reducer, "reducer"))

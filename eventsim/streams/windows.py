@@ -18,10 +18,22 @@ Window kinds (as Kafka's ``TimeWindows`` / ``SessionWindows``):
 * **session** ``SessionWindows(gap_ms)``: per key, records closer than the inactivity gap share a session;
   a record that bridges two sessions merges them. A session ``[start, end]`` is inclusive at both ends
   (Kafka's convention); it closes once ``stream time > end + grace``.
+
+Bounds (checked when the window is defined, with a ``ValueError`` naming them): every duration is an int of
+milliseconds that fits Kafka's ``long`` (at most ``MAX_MS``), and a hopping window may put one record in at
+most ``MAX_WINDOWS_PER_RECORD`` (1,000) windows: ``ceil(size_ms / advance_ms) <= 1000``. Kafka's
+``TimeWindows`` has no such bound, but each window a record falls in costs a store update, a changelog
+record and a downstream record, so ``hopping(10**9, 1)`` would make 10⁹ of each *per record*. 1,000 leaves
+room for any sensible hopping window (a 1-hour window every 5 s is 720, a minute every 100 ms is 600).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: Kafka's ``Long.MAX_VALUE``: the largest duration (and timestamp) in milliseconds Kafka can hold.
+MAX_MS = (1 << 63) - 1
+#: The most time windows one record may fall into: ``ceil(size_ms / advance_ms)`` (see the module docstring).
+MAX_WINDOWS_PER_RECORD = 1_000
 
 
 @dataclass(frozen=True, order=True)
@@ -44,8 +56,9 @@ class Windowed:
 def _ms(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int of milliseconds, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum} ms, got {value}")
+    if not minimum <= value <= MAX_MS:
+        raise ValueError(f"{name} must be >= {minimum} ms and <= {MAX_MS} ms (Kafka's Long.MAX_VALUE), "
+                         f"got {value}")
     return value
 
 
@@ -59,12 +72,26 @@ class TimeWindows:
     kind = "time"
 
     def __init__(self, size_ms, advance_ms=None, grace_ms=0):
-        self.size_ms = _ms("size_ms", size_ms, 1)
-        self.advance_ms = self.size_ms if advance_ms is None else _ms("advance_ms", advance_ms, 1)
+        self.size_ms = size_ms
+        self.advance_ms = size_ms if advance_ms is None else advance_ms
+        self.grace_ms = grace_ms
+        self.check()
+
+    def check(self):
+        """Validate the definition (``windowed_by()`` calls it again); ``ValueError``/``TypeError`` if wrong."""
+        _ms("size_ms", self.size_ms, 1)
+        _ms("advance_ms", self.advance_ms, 1)
+        _ms("grace_ms", self.grace_ms, 0)
         if self.advance_ms > self.size_ms:
             raise ValueError(f"advance_ms ({self.advance_ms}) must be <= size_ms ({self.size_ms}); "
                              f"a larger advance would leave gaps no window covers")
-        self.grace_ms = _ms("grace_ms", grace_ms, 0)
+        per_record = -(-self.size_ms // self.advance_ms)
+        if per_record > MAX_WINDOWS_PER_RECORD:
+            raise ValueError(f"hopping windows of size_ms={self.size_ms} every advance_ms={self.advance_ms} put each "
+                             f"record in {per_record} windows; at most MAX_WINDOWS_PER_RECORD="
+                             f"{MAX_WINDOWS_PER_RECORD} are allowed: use an advance_ms >= "
+                             f"{-(-self.size_ms // MAX_WINDOWS_PER_RECORD)} or a smaller size_ms")
+        return self
 
     @property
     def tumbling(self):
@@ -97,8 +124,14 @@ class SessionWindows:
     kind = "session"
 
     def __init__(self, gap_ms, grace_ms=0):
-        self.gap_ms = _ms("gap_ms", gap_ms, 1)
-        self.grace_ms = _ms("grace_ms", grace_ms, 0)
+        self.gap_ms, self.grace_ms = gap_ms, grace_ms
+        self.check()
+
+    def check(self):
+        """Validate the definition (``windowed_by()`` calls it again)."""
+        _ms("gap_ms", self.gap_ms, 1)
+        _ms("grace_ms", self.grace_ms, 0)
+        return self
 
     def close_time(self, window):
         """A session ``[start, end]`` closes when stream time passes ``end + grace``."""
