@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA_STAMP := kafka/lib/.resolved
 
-.PHONY: setup lab test test-fast bench kafka-jars notebooks labs clean help
+.PHONY: setup lab test test-fast bench fuzz kafka-jars notebooks labs clean help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/ (simulator backend)"
@@ -60,6 +60,13 @@ test-fast: setup
 BENCH_ARGS ?=
 bench: setup kafka-jars
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The long profile of the stateful fuzzer (tests/fuzz_machine.py): random sequences of client, admin and
+# cluster operations, invariants after every step, counts per outcome class; fails on any hang, raw
+# traceback or broken invariant. FUZZ_ARGS passes options, e.g. make fuzz FUZZ_ARGS="--sequences 300"
+FUZZ_ARGS ?= --sequences 2000
+fuzz: setup
+	$(BIN)/python scripts/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) kafka/lib kafka/target .pytest_cache .hypothesis test-artifacts
