@@ -177,6 +177,7 @@ class Producer:
         self._outstanding = 0
         self._leaders = {}
         self._generation = collections.defaultdict(int)
+        self._retry_pending = {}                                      # (topic, p) -> batches a scheduled retry resends
         self._sent_counter = 0
         self._pid, self._epoch = -1, -1
         self._next_seq = collections.defaultdict(int)
@@ -436,18 +437,32 @@ class Producer:
         to_resend = [batch]
         if self._idempotent:
             self._generation[tp] += 1
-            to_resend += self._inflight[tp]
+            to_resend += [b for b in self._inflight[tp] if b is not batch]
             for b in self._inflight[tp]:
                 if b.timer is not None:
                     b.timer.cancel()
-            to_resend.sort(key=lambda b: b.base_sequence)
+            pending = self._retry_pending.get(tp)
+            if pending is not None:
+                # A retry of this partition is already scheduled: these batches join it, so every batch is
+                # resent exactly once, all of them in sequence order, when that retry runs.
+                pending.extend(b for b in to_resend if b not in pending)
+                pending.sort(key=lambda b: b.base_sequence)
+                to_resend = pending
+            else:
+                to_resend.sort(key=lambda b: b.base_sequence)
         for b in to_resend:
             b.generation = -1
         # A batch waiting for its retry keeps its in-flight slot: with max.in.flight=1 nothing overtakes it.
         self._inflight[tp] = [b for b in self._inflight[tp] if b not in to_resend] + to_resend
+        if self._idempotent:
+            if tp in self._retry_pending:
+                return
+            self._retry_pending[tp] = to_resend
         self._clock.schedule(delay, lambda: self._resend(tp, to_resend), "retry.backoff.ms")
 
     def _resend(self, tp, batches):
+        if self._retry_pending.get(tp) is batches:
+            del self._retry_pending[tp]
         for b in batches:
             if b in self._inflight[tp]:
                 self._inflight[tp].remove(b)

@@ -513,3 +513,23 @@ def test_partitions_added_later_are_used_after_the_next_metadata_refresh():
     assert send() == {0, 1}                       # the cached count: still two partitions
     cluster.advance(10_000)
     assert send() > {0, 1}                        # refreshed: the new partitions get keys too
+
+
+def test_idempotent_reports_stay_in_log_order_through_a_leader_crash():
+    """Several batches in flight when the leader dies fail one after another; each failure must not schedule
+    its own resend (that sent batches twice and out of order): one retry per partition resends them all in
+    sequence order, so the delivery reports come in log order."""
+    cl = Cluster(brokers=3, seed=0)
+    assert cl.create_topic("t", 1, 3, {"min.insync.replicas": "2"}) is None
+    p = make_producer(cl, **{"acks": "all", "enable.idempotence": True, "linger.ms": 5})
+    reports = []
+    for i in range(100):
+        if i == 50:
+            assert p.flush(10) == 0
+            cl.stop_broker(cl.topics["t"].partitions[0].leader, wait=False)
+        p.produce("t", value=b"v%d" % i, on_delivery=lambda e, m: reports.append((e, m.offset(), m.value())))
+        p.poll(0)
+    assert p.flush(90) == 0
+    assert [e for e, _, _ in reports] == [None] * 100
+    assert [v for _, _, v in reports] == [b"v%d" % i for i in range(100)]
+    assert [o for _, o, _ in reports] == list(range(100))
