@@ -14,15 +14,16 @@ import itertools
 class Timer:
     """A callback scheduled at a virtual time; ``cancel()`` stops it from running."""
 
-    __slots__ = ("at_ms", "seq", "callback", "name", "cancelled", "period_ms")
+    __slots__ = ("at_ms", "seq", "callback", "name", "cancelled", "period_ms", "quiet")
 
-    def __init__(self, at_ms, seq, callback, name, period_ms=None):
+    def __init__(self, at_ms, seq, callback, name, period_ms=None, quiet=None):
         self.at_ms = at_ms
         self.seq = seq
         self.callback = callback
         self.name = name
         self.cancelled = False
         self.period_ms = period_ms     # set for housekeeping that runs again every period_ms (see skip_to)
+        self.quiet = quiet             # for a client's housekeeping: "a run now would change nothing"
 
     def cancel(self):
         self.cancelled = True
@@ -42,23 +43,25 @@ class VirtualClock:
         self._queue = []
         self._seq = itertools.count()
 
-    def schedule(self, delay_ms, callback, name="", period_ms=None):
+    def schedule(self, delay_ms, callback, name="", period_ms=None, quiet=None):
         """Run ``callback()`` after ``delay_ms`` virtual milliseconds (0 = at the next run of the clock).
 
         ``period_ms`` marks *housekeeping*: a task that reschedules itself every ``period_ms`` and changes
-        nothing while the cluster is idle, so :meth:`skip_to` may move it along its period."""
+        nothing while the cluster is idle, so :meth:`skip_to` may move it along its period. ``quiet()``, if
+        given, says whether a run now would change nothing (a client's auto-commit with nothing to commit)."""
         if delay_ms < 0:
             raise ValueError(f"delay_ms must be >= 0, got {delay_ms}")
-        return self.schedule_at(self.now_ms + int(delay_ms), callback, name, period_ms)
+        return self.schedule_at(self.now_ms + int(delay_ms), callback, name, period_ms, quiet)
 
-    def schedule_at(self, at_ms, callback, name="", period_ms=None):
-        timer = Timer(max(int(at_ms), self.now_ms), next(self._seq), callback, name, period_ms)
+    def schedule_at(self, at_ms, callback, name="", period_ms=None, quiet=None):
+        timer = Timer(max(int(at_ms), self.now_ms), next(self._seq), callback, name, period_ms, quiet)
         heapq.heappush(self._queue, timer)
         return timer
 
     def only_housekeeping_pending(self):
-        """True if every pending timer is housekeeping (scheduled with ``period_ms``)."""
-        return all(t.period_ms is not None for t in self._queue if not t.cancelled)
+        """True if every pending timer is housekeeping (scheduled with ``period_ms``) that is quiet now."""
+        return all(t.period_ms is not None and (t.quiet is None or t.quiet())
+                   for t in self._queue if not t.cancelled)
 
     def skip_to(self, at_ms):
         """Jump to ``at_ms`` without running the housekeeping runs due on the way, when the caller knows each

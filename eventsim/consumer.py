@@ -179,23 +179,30 @@ class Consumer:
         self._last_poll_ms = self._clock.now_ms
         self._in_poll = False
         if self._auto_commit:
-            self._every("auto-commit", self._auto_commit_ms, self._auto_commit_tick)
+            self._every("auto-commit", self._auto_commit_ms, self._auto_commit_tick,
+                        quiet=lambda: not self._pending_offsets())
 
     def __repr__(self):
         state = "closed" if self._closed else f"{len(self._assignment)} partition(s) assigned"
         return f"<eventsim.Consumer group={self._group_id!r} member={self._member_id or None!r} {state}>"
 
     # == timers ===========================================================================================
-    def _every(self, name, period_ms, task):
+    def _every(self, name, period_ms, task, quiet=None):
+        """A periodic background task. With ``quiet`` (a run now would change nothing) it is housekeeping a
+        long idle ``advance()`` may skip over (``idle.py``)."""
+        period = period_ms if quiet is not None else None
+
         def tick():
             if self._closed:
                 return
             task()
             if not self._closed and self._timers.get(name) is timer_box[0]:
-                timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}")
+                timer_box[0] = self._timers[name] = self._clock.schedule(
+                    period_ms, tick, f"{self._client_id} {name}", period_ms=period, quiet=quiet)
         timer_box = [None]
         self._cancel(name)
-        timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}")
+        timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}",
+                                                                 period_ms=period, quiet=quiet)
 
     def _once(self, name, delay_ms, task):
         def fire():
@@ -247,7 +254,7 @@ class Consumer:
         self._on_assign, self._on_revoke, self._on_lost = on_assign, on_revoke, on_lost
         self._missing_reported.clear()
         self._check_missing_topics()
-        self._every("metadata refresh", self._metadata_ms, self._metadata_refresh)
+        self._every("metadata refresh", self._metadata_ms, self._metadata_refresh, quiet=self._metadata_quiet)
         if self._member_id or self._joining:
             self._request_rejoin("subscription changed")
         else:
@@ -396,6 +403,13 @@ class Consumer:
         counts = self._check_missing_topics()
         if self._subscription is not None and counts != self._joined_topics and not self._joining:
             self._request_rejoin("subscribed topics changed")
+
+    def _metadata_quiet(self):
+        """A metadata refresh now would report nothing new and ask for no rejoin."""
+        counts = self._topic_counts()
+        if any((count is None) != (topic in self._missing_reported) for topic, count in counts.items()):
+            return False
+        return self._subscription is None or self._joining or counts == self._joined_topics
 
     def _max_poll_check(self):
         """``max.poll.interval.ms``: a member whose application stopped calling poll() leaves the group."""

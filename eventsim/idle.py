@@ -9,8 +9,9 @@ hundreds of millions of runs that each find nothing to do.
 
 So ``advance()`` checks, every few virtual minutes of a long wait, whether the cluster is *idle*:
 
-* nothing but housekeeping is on the clock (no client timer, no request in flight, no election or
-  session timeout pending);
+* nothing but housekeeping is on the clock (no request in flight, no election or session timeout
+  pending, no consumer heartbeating in a group), and a client's own housekeeping (auto-commit, metadata
+  refresh) would find nothing to do either;
 * every leader is up and every live follower's fetch is parked at the leader's log end (in sync, waiting);
 * no partition would change leader in a preferred leader election;
 * and each log says when its retention or cleaner could next act (``PartitionLog.next_retention_ms``,
@@ -19,7 +20,8 @@ So ``advance()`` checks, every few virtual minutes of a long wait, whether the c
 If it is idle until time T, the clock jumps to just before T (``VirtualClock.skip_to``), keeping every
 housekeeping task on its own period, and then runs normally: the outcome is the one running every timer
 would have given, only sooner. A cluster with clients that heartbeat or poll is never idle, so this only
-speeds up waits in which nobody does anything.
+speeds up waits in which nobody does anything (a consumer that stopped polling leaves its group after
+``max.poll.interval.ms``, and from then on it is idle too).
 """
 from __future__ import annotations
 

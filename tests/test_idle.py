@@ -47,11 +47,11 @@ def _count_timer_runs(cluster):
     runs = {"n": 0}
     schedule_at = cluster.clock.schedule_at
 
-    def counting(at_ms, callback, name="", period_ms=None):
+    def counting(at_ms, callback, name="", period_ms=None, quiet=None):
         def run():
             runs["n"] += 1
             callback()
-        return schedule_at(at_ms, run, name, period_ms)
+        return schedule_at(at_ms, run, name, period_ms, quiet)
     cluster.clock.schedule_at = counting
     return runs
 
@@ -82,3 +82,33 @@ def test_advance_refuses_what_is_not_a_finite_duration(ms):
     with pytest.raises(ValueError, match="finite number of milliseconds"):
         cl.advance(ms)
     assert cl.now_ms == 0
+
+
+def _dormant_consumer_story():
+    """A consumer reads a little each day and is otherwise left alone: it leaves its group after
+    ``max.poll.interval.ms`` and only its auto-commit and metadata refresh remain on the clock."""
+    cl = Cluster(brokers=3, seed=0)
+    cl.create_topic("t0", 3, 3, config={"retention.ms": str(DAY_MS), "segment.ms": "600000"})
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest"})
+    c.subscribe(["t0"])
+    p = Producer({"bootstrap.servers": cl.bootstrap_servers})
+    out = []
+    for day in range(3):
+        for i in range(6):
+            p.produce("t0", b"d%d-%d" % (day, i))
+        p.flush()
+        msg = c.poll(1)
+        out.append((cl.now_ms, msg and msg.value()))
+        cl.advance(2 * DAY_MS + 777)
+        msg = c.poll(1)
+        out.append((cl.now_ms, msg and (msg.value(), msg.error() and msg.error().code())))
+    return json.dumps({"out": out, "events": cl.events}, default=str), cl
+
+
+def test_a_dormant_consumer_does_not_stop_idle_time_from_being_skipped_exactly(monkeypatch):
+    skipped, cl = _dormant_consumer_story()
+    runs = _count_timer_runs(cl)
+    cl.advance(10**12)
+    assert runs["n"] < 5_000
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _dormant_consumer_story()[0] == skipped
