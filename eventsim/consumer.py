@@ -604,10 +604,16 @@ class Consumer:
                 msg = self._poll_one(deadline)
                 if msg is None:
                     break
-                out.append(msg)
+                out.append((msg, self._assignment.get((msg.topic(), msg.partition()))))
         finally:
             self._leave_poll()
-        return out
+        return self._still_owned(out)
+
+    def _still_owned(self, batch):
+        """librdkafka drops the messages of a batch whose partition was revoked (or reassigned) by a
+        rebalance that ran during the same ``consume()`` call (librdkafka PR #3269); events stay."""
+        return [msg for msg, part in batch
+                if msg.error() is not None or self._assignment.get((msg.topic(), msg.partition())) is part]
 
     def _enter_poll(self):
         self._in_poll = True

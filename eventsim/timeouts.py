@@ -11,7 +11,9 @@ confluent-kafka (2.16) parses every ``timeout`` argument as a C ``double`` of se
 
 In virtual time a wait forever would never return, so it is bounded: it lasts at most ``infinite_ms`` of
 virtual time (the caller's bound, e.g. one minute for ``Consumer.poll``). A notebook cell cannot hang. A
-finite timeout below that limit is honoured exactly.
+finite timeout is honoured exactly up to :data:`MAX_WAIT_MS` (one hour); a longer one returns after an
+hour, as if nothing had arrived in it: a consumer in a group heartbeats every few seconds, so each virtual
+hour of waiting costs the simulator real work (``Cluster.advance`` is the way to let days pass).
 
 **An empty wait is never zero.** A real loop that polls with ``timeout=0`` spins in wall-clock time while
 librdkafka's threads send, fetch and heartbeat in the background. In virtual time nothing happens unless
@@ -29,6 +31,9 @@ MIN_WAIT_MS = 1
 #: librdkafka's timeouts are ``int`` milliseconds: from here up a timeout means "forever".
 FOREVER_MS = 2**31 - 1
 
+#: The longest a finite timeout waits in virtual time.
+MAX_WAIT_MS = 3_600_000
+
 
 def timeout_ms(timeout, infinite_ms, minimum_ms=0):
     """Seconds as confluent-kafka takes them -> virtual milliseconds: ``infinite_ms`` for "forever",
@@ -38,4 +43,4 @@ def timeout_ms(timeout, infinite_ms, minimum_ms=0):
     seconds = float(timeout)
     if math.isnan(seconds) or seconds < 0 or seconds * 1000 >= FOREVER_MS:
         return infinite_ms
-    return max(minimum_ms, int(round(seconds * 1000)))
+    return max(minimum_ms, min(MAX_WAIT_MS, int(round(seconds * 1000))))

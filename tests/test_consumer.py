@@ -596,3 +596,38 @@ def test_subscribe_takes_the_str_of_what_is_not_a_str_as_confluent_kafka_does(cl
     msg = c.poll(1)
     assert msg is not None and msg.error().code() == KafkaError.UNKNOWN_TOPIC_OR_PART
     assert "b'orders'" in msg.error().str()
+
+
+def test_consume_drops_records_of_partitions_revoked_during_the_call(cluster):
+    """Found by the stateful fuzz test: a rebalance inside consume() revoked partitions whose records were
+    already in the batch. librdkafka (since PR #3269) removes them; so does the simulator."""
+    make_topic(cluster, name="t0", partitions=3)
+    p = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+    for i in range(3):
+        p.produce("t0", value=f"v{i}", partition=i)
+    p.flush(5)
+    a = consumer(cluster, group="g1")
+    a.subscribe(["t0"])
+    while not a.assignment():
+        a.poll(0.1)
+    b = consumer(cluster, group="g1")
+    b.subscribe(["t0"])
+    b.poll(0.1)
+    msgs = a.consume(100, timeout=5)
+    owned = {(tp.topic, tp.partition) for tp in a.assignment()}
+    assert all((m.topic(), m.partition()) in owned for m in msgs if m.error() is None)
+
+
+def test_a_finite_timeout_longer_than_an_hour_returns_after_an_hour(cluster):
+    """Found by the fuzz test: poll(2e6) in a group (23 virtual days of heartbeats) took 15 s of wall time.
+    A finite wait is honoured up to timeouts.MAX_WAIT_MS (one hour)."""
+    make_topic(cluster)
+    c = consumer(cluster)
+    c.subscribe(["orders"])
+    c.poll(1)
+    start = cluster.clock.now_ms
+    assert c.poll(2e6) is None
+    assert cluster.clock.now_ms - start == 3_600_000
+    start = cluster.clock.now_ms
+    assert c.poll(1800) is None
+    assert cluster.clock.now_ms - start == 1_800_000
