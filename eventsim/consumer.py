@@ -204,13 +204,16 @@ class Consumer:
         timer_box[0] = self._timers[name] = self._clock.schedule(period_ms, tick, f"{self._client_id} {name}",
                                                                  period_ms=period, quiet=quiet)
 
-    def _once(self, name, delay_ms, task):
+    def _once(self, name, delay_ms, task, quiet=None):
+        """A one-off background task; with ``quiet`` it is a retry that re-arms itself every ``delay_ms``
+        while ``quiet()`` holds (it would change nothing), which a long idle ``advance()`` may skip over."""
         def fire():
             self._timers.pop(name, None)
             if not self._closed:
                 task()
         self._cancel(name)
-        self._timers[name] = self._clock.schedule(delay_ms, fire, f"{self._client_id} {name}")
+        self._timers[name] = self._clock.schedule(delay_ms, fire, f"{self._client_id} {name}",
+                                                  period_ms=delay_ms if quiet is not None else None, quiet=quiet)
 
     def _cancel(self, name):
         timer = self._timers.pop(name, None)
@@ -305,7 +308,8 @@ class Consumer:
         if self._closed or self._subscription is None:
             return
         if not self._coordinator.coordinator_available(self._group_id):
-            self._once("join", self._backoff_ms, self._send_join)
+            self._once("join", self._backoff_ms, self._send_join,
+                       quiet=lambda: not self._coordinator.coordinator_available(self._group_id))
             return
         self._joining = True
         self._awaiting_revoke = False
@@ -401,7 +405,8 @@ class Consumer:
     def _metadata_refresh(self):
         """Periodic metadata refresh: a subscribed topic appeared or got more partitions -> rejoin."""
         counts = self._check_missing_topics()
-        if self._subscription is not None and counts != self._joined_topics and not self._joining:
+        if (self._subscription is not None and counts != self._joined_topics and not self._joining
+                and "join" not in self._timers):          # a join already on its way covers the change
             self._request_rejoin("subscribed topics changed")
 
     def _metadata_quiet(self):
@@ -409,7 +414,8 @@ class Consumer:
         counts = self._topic_counts()
         if any((count is None) != (topic in self._missing_reported) for topic, count in counts.items()):
             return False
-        return self._subscription is None or self._joining or counts == self._joined_topics
+        return (self._subscription is None or self._joining or "join" in self._timers
+                or counts == self._joined_topics)
 
     def _max_poll_check(self):
         """``max.poll.interval.ms``: a member whose application stopped calling poll() leaves the group."""

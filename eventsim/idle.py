@@ -64,11 +64,14 @@ def idle_until(cluster):
                 continue
             if part.leader_replica is None or b not in part._followers or part._followers[b].parked is None:
                 return None
+        shrinkable = part.leader >= 0 and cluster.controller.available      # else the ISR cannot change
         for b in part.isr:
+            if b == part.leader or not shrinkable:
+                continue
             state = part._followers.get(b)
-            if b != part.leader and part.leader >= 0 and state is not None and not part._follower_caught_up(b):
-                return None
-            if b != part.leader and state is not None and state.parked is None:
+            if state is None or not part._follower_caught_up(b):
+                return None                                  # the next ISR check would drop it
+            if state.parked is None:                         # stopped fetching: dropped once it lags too long
                 horizon = min(horizon, state.last_caught_up_ms + lag_max + 1)
         for b, rep in part.replica.items():
             if not cluster.broker_alive(b):

@@ -112,3 +112,28 @@ def test_a_dormant_consumer_does_not_stop_idle_time_from_being_skipped_exactly(m
     assert runs["n"] < 5_000
     monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
     assert _dormant_consumer_story()[0] == skipped
+
+
+def _consumer_without_coordinator_story():
+    """The controllers are gone and so is the group coordinator's broker: a consumer keeps looking for its
+    coordinator every ``retry.backoff.ms``, which changes nothing until an operator acts."""
+    cl = Cluster(brokers=3, seed=2)
+    cl.create_topic("t0", 3, 3)
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest"})
+    c.subscribe(["t0", "later"])
+    c.poll(1)
+    for broker in (1, 2, 3):
+        cl.stop_broker(broker)
+    cl.advance(3 * DAY_MS)
+    cl.start_broker(1)
+    cl.start_broker(2)
+    cl.start_broker(3)
+    msg = c.poll(5)
+    return json.dumps({"events": cl.events, "msg": None if msg is None else str(msg.error() or msg.value()), "assignment":
+                       [(tp.topic, tp.partition) for tp in c.assignment()], "now": cl.now_ms}), cl
+
+
+def test_a_consumer_retrying_for_a_coordinator_that_cannot_come_back_is_idle(monkeypatch):
+    skipped, cl = _consumer_without_coordinator_story()
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _consumer_without_coordinator_story()[0] == skipped
