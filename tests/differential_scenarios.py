@@ -707,3 +707,40 @@ def compaction_keeps_the_latest_value_per_key(run):
         newest[k] = v
     return {"latest_kept": all(newest.get(k) == v for k, v in latest.items()),
             "something_removed": len(left) < 13, "offsets_ascending": [o for o, _, _ in left] == sorted(o for o, _, _ in left)}
+
+
+def produce_arguments_at_the_call_and_in_reports(run):
+    """What ``produce()`` refuses at the call and what it leaves to the delivery report, once the producer
+    knows the topic: a partition the topic does not have (``_UNKNOWN_PARTITION`` at the call), a record over
+    ``message.max.bytes`` (``MSG_SIZE_TOO_LARGE`` at the call, librdkafka counting 36 bytes of overhead),
+    negative timestamps (stored as given), the empty topic name (``TOPIC_EXCEPTION`` in the report), and
+    a closed producer (``close()`` is True twice, ``produce()`` a RuntimeError)."""
+    api = run.api
+    topic = run.topic(partitions=1)
+    producer = run.kafka.Producer({})
+    produce(producer, topic, [(None, b"first")])
+
+    def at_call(**kwargs):
+        try:
+            producer.produce(topic, **kwargs)
+        except api.KafkaException as exc:
+            return exc.args[0].code()
+        return None
+    out = {"partition_5": at_call(value=b"x", partition=5), "partition_-2": at_call(value=b"x", partition=-2),
+           "value_999965": at_call(value=b"x" * 999_965), "value_999964": at_call(value=b"x" * 999_964)}
+    timestamps = produce(producer, topic, [(None, b"ts")])   # flushes the 999 964-byte record too
+    reports = []
+    for ts in (-5, -1):
+        producer.produce(topic, value=b"t%d" % ts, timestamp=ts, on_delivery=lambda e, m: reports.append(
+            (error_code(e), m.timestamp()[1])))
+    producer.produce("", value=b"x", on_delivery=lambda e, m: reports.append((error_code(e), None)))
+    producer.flush(30)
+    out["reports"] = sorted(reports, key=str)
+    out["first_reports_ok"] = [r[0] for r in timestamps] == [None]
+    out["close"] = [producer.close(), producer.close()]
+    try:
+        producer.produce(topic, value=b"late")
+        out["produce_after_close"] = "accepted"
+    except RuntimeError:
+        out["produce_after_close"] = "RuntimeError"
+    return out

@@ -216,3 +216,13 @@ def test_retention_deletes_what_nobody_read(on_both):
 def test_compaction_keeps_the_latest_value_of_every_key(on_both):
     sim, real = on_both(scenarios.compaction_keeps_the_latest_value_per_key)
     assert sim == real == {"latest_kept": True, "something_removed": True, "offsets_ascending": True}
+
+
+@pytest.mark.kafka
+def test_produce_arguments_at_the_call_and_in_reports(on_both):
+    sim, real = on_both(scenarios.produce_arguments_at_the_call_and_in_reports)
+    assert sim == real
+    assert real["partition_5"] == real["partition_-2"] == KafkaError._UNKNOWN_PARTITION
+    assert real["value_999965"] == KafkaError.MSG_SIZE_TOO_LARGE and real["value_999964"] is None
+    assert real["reports"] == sorted([(None, -5), (None, -1), (KafkaError.TOPIC_EXCEPTION, None)], key=str)
+    assert real["close"] == [True, True] and real["produce_after_close"] == "RuntimeError"
