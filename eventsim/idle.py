@@ -12,7 +12,9 @@ So ``advance()`` checks, every few virtual minutes of a long wait, whether the c
 * nothing but housekeeping is on the clock (no request in flight, no election or session timeout
   pending, no consumer heartbeating in a group), and a client's own housekeeping (auto-commit, metadata
   refresh) would find nothing to do either;
-* every leader is up and every live follower's fetch is parked at the leader's log end (in sync, waiting);
+* every leader is up (or down with no active controller to replace it), and every live follower's fetch
+  is parked at the leader's log end (in sync, waiting) or cannot reach the leader at all (the leader is
+  down or a network partition is in between: it retries every ``replica.fetch.backoff.ms``);
 * no partition would change leader in a preferred leader election;
 * and each log says when its retention or cleaner could next act (``PartitionLog.next_retention_ms``,
   ``next_compaction_ms``), and so do the ISR checks of followers that stopped fetching.
@@ -55,13 +57,15 @@ def idle_until(cluster):
     horizon = float("inf")
     lag_max = int(cluster.broker_config("replica.lag.time.max.ms"))
     for part in cluster.all_partitions():
-        if part.leader >= 0 and not cluster.broker_alive(part.leader):
-            return None
+        if part.leader >= 0 and not cluster.broker_alive(part.leader) and cluster.controller.available:
+            return None                      # the controller will fence it and elect another leader
         if part.leader >= 0 and _preferred_leader_would_move(cluster, part):
             return None
         for b in part.replicas:
             if b == part.leader or part.leader < 0 or not cluster.broker_alive(b):
                 continue
+            if part.leader_unreachable(b):
+                continue                                     # retries every replica.fetch.backoff.ms, in vain
             if part.leader_replica is None or b not in part._followers or part._followers[b].parked is None:
                 return None
         shrinkable = part.leader >= 0 and cluster.controller.available      # else the ISR cannot change

@@ -218,6 +218,9 @@ class Partition:
     def _send_fetch(self, broker_id, token):
         if not self._loop_alive(broker_id, token):
             return
+        if not self.cluster.broker_alive(self.leader):      # connection refused
+            self._retry_fetch_later(broker_id, token)
+            return
         fetch_offset = self.replica[broker_id].log_end_offset
         epoch = self.leader_epoch
         self._fetch_seq = getattr(self, "_fetch_seq", 0) + 1
@@ -226,11 +229,25 @@ class Partition:
         sent = self.cluster.network.send(broker_id, self.leader,
                                          lambda: self._leader_on_fetch(broker_id, token, fetch_offset, epoch),
                                          f"replica fetch {self.name} from {broker_id}")
-        if sent is None:     # link cut: try again after replica.fetch.backoff.ms
-            self.cluster.clock.schedule(REPLICA_FETCH_BACKOFF_MS, lambda: self._send_fetch(broker_id, token))
+        if sent is None:
+            self._retry_fetch_later(broker_id, token)
             return
         self.cluster.clock.schedule(REPLICA_SOCKET_TIMEOUT_MS, lambda: self._fetch_watchdog(broker_id, token, seq),
                                     "replica fetch watchdog")
+
+    def _retry_fetch_later(self, broker_id, token):
+        """The leader is down (connection refused) or the link to it is cut: send again after
+        ``replica.fetch.backoff.ms``. Until the controller names a new leader or the link heals, each retry
+        changes nothing, so this is housekeeping an idle wait may skip (see ``idle.py``)."""
+        self.cluster.clock.schedule(REPLICA_FETCH_BACKOFF_MS, lambda: self._send_fetch(broker_id, token),
+                                    "replica fetch backoff", period_ms=REPLICA_FETCH_BACKOFF_MS,
+                                    quiet=lambda: self.leader_unreachable(broker_id))
+
+    def leader_unreachable(self, broker_id):
+        """True if this follower's fetches cannot reach the leader now: it is down, or a network partition
+        lies between them."""
+        return self.leader >= 0 and (not self.cluster.broker_alive(self.leader)
+                                     or not self.cluster.network.reachable(broker_id, self.leader))
 
     def _fetch_watchdog(self, broker_id, token, seq):
         """A fetch (or its response) was lost, e.g. the leader died with it in flight: send a new one."""

@@ -259,6 +259,7 @@ class World:
                                config={"replica.lag.time.max.ms": "10000"})
         self.bootstrap = self.cluster.bootstrap_servers
         self._line("import math, eventsim")
+        self._line("nan, inf = float(\"nan\"), float(\"inf\")   # how repr() writes them in the calls below")
         self._line("from eventsim import Cluster, Producer, Consumer, AdminClient")
         self._line("from confluent_kafka import TopicPartition")
         self._line("from confluent_kafka.admin import NewTopic, NewPartitions, ConfigResource, ConfigEntry, "

@@ -137,3 +137,70 @@ def test_a_consumer_retrying_for_a_coordinator_that_cannot_come_back_is_idle(mon
     skipped, cl = _consumer_without_coordinator_story()
     monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
     assert _consumer_without_coordinator_story()[0] == skipped
+
+
+def _isolated_broker_story():
+    """Broker 1 is cut off the network for three days while writes go on: its followers retry their fetches
+    every ``replica.fetch.backoff.ms`` in vain, which changes nothing until the network heals."""
+    cl = Cluster(brokers=3, seed=3, config={"replica.lag.time.max.ms": "10000"})
+    cl.create_topic("t0", 3, 3, config={"retention.ms": str(DAY_MS), "segment.ms": "600000"})
+    p = Producer({"bootstrap.servers": cl.bootstrap_servers, "acks": "all"})
+    cl.isolate_broker(1)
+    for i in range(6):
+        p.produce("t0", b"v%d" % i, partition=i % 3)
+    p.flush()
+    cl.advance(3 * DAY_MS)
+    cl.heal_network()
+    cl.advance(60_000)
+    parts = {part.name: (part.leader, sorted(part.isr), part.leader_epoch,
+                         {b: (r.log.log_start_offset, r.log_end_offset, r.high_watermark)
+                          for b, r in part.replica.items()}) for part in cl.all_partitions()}
+    return json.dumps({"events": cl.events, "parts": parts, "now": cl.now_ms}, default=str), cl
+
+
+def test_a_follower_cut_off_from_its_leader_does_not_stop_idle_time_from_being_skipped_exactly(monkeypatch):
+    skipped, cl = _isolated_broker_story()
+    cl.isolate_broker(1)
+    cl.advance(60_000)
+    runs = _count_timer_runs(cl)
+    cl.advance(10**12)
+    assert runs["n"] < 5_000                # instead of 10**9 fetch retries
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _isolated_broker_story()[0] == skipped
+
+
+def _leader_lost_without_controller_story():
+    """The controller quorum is gone, then the only in-sync replica (the leader) of a partition crashes:
+    nobody can elect another leader, so that partition stays frozen until an operator acts."""
+    cl = Cluster(brokers=3, seed=4, controllers=3)
+    cl.create_topic("t0", 1, 1, config={"retention.ms": str(DAY_MS), "segment.ms": "600000"})
+    cl.create_topic("t1", 3, 3, config={"retention.ms": str(DAY_MS), "segment.ms": "600000"})
+    p = Producer({"bootstrap.servers": cl.bootstrap_servers, "acks": "all"})
+    for i in range(6):
+        p.produce("t1", b"v%d" % i, partition=i % 3)
+    p.produce("t0", b"lost")
+    p.flush()
+    cl.advance(60_000)
+    for controller in (101, 102, 103):
+        cl.stop_controller(controller)
+    leader = cl.partition("t0", 0).leader
+    cl.stop_broker(leader, clean=False)
+    cl.advance(60_000)
+    runs = _count_timer_runs(cl)
+    cl.advance(3 * DAY_MS)
+    timer_runs = runs["n"]
+    for controller in (101, 102, 103):
+        cl.start_controller(controller)
+    cl.start_broker(leader)
+    cl.advance(60_000)
+    parts = {part.name: (part.leader, sorted(part.isr), part.leader_epoch,
+                         {b: (r.log.log_start_offset, r.log_end_offset, r.high_watermark)
+                          for b, r in part.replica.items()}) for part in cl.all_partitions()}
+    return json.dumps({"events": cl.events, "parts": parts, "now": cl.now_ms}, default=str), timer_runs
+
+
+def test_a_partition_no_controller_can_give_a_leader_does_not_stop_idle_time_from_being_skipped(monkeypatch):
+    skipped, timer_runs = _leader_lost_without_controller_story()
+    assert timer_runs < 5_000               # instead of ~90 000 housekeeping runs in 3 days
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _leader_lost_without_controller_story()[0] == skipped
