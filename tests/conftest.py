@@ -15,6 +15,8 @@ Fixtures:
 * ``unique_name``: ``unique_name("orders")`` -> ``"orders-3f9c2a1b"``.
 * ``make_topic``: ``make_topic(partitions=3, replication_factor=3, config=None, name=None)`` creates a
   topic on ``local_kafka`` and deletes it after the test; returns its name.
+* ``on_both``: ``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)`` for a
+  differential scenario (``tests/differential_scenarios.py``, ``tests/campaign/``).
 """
 from __future__ import annotations
 
@@ -121,3 +123,26 @@ def make_topic(local_kafka, unique_name):
                 future.result(timeout=60)
             except Exception:  # noqa: BLE001 - a broker may be down in a failing test; the cluster dies anyway
                 pass
+
+
+def observe(scenario, kafka, unique_name):
+    """Run one differential scenario on one backend handle and clean up what it created."""
+    from differential_scenarios import Run
+    run = Run(kafka, unique_name)
+    try:
+        return scenario(run)
+    finally:
+        run.cleanup()
+
+
+@pytest.fixture
+def on_both(local_kafka, unique_name):
+    """``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)``: a fresh
+    simulated 3-broker cluster per call, and the session's real cluster."""
+    import eventsim
+
+    def both(scenario, seed=0):
+        sim = observe(scenario, eventsim.connect("sim", brokers=3, seed=seed), unique_name)
+        real = observe(scenario, local_kafka, unique_name)
+        return sim, real
+    return both

@@ -16,25 +16,6 @@ import pytest
 import eventsim
 import differential_scenarios as scenarios
 from eventsim import KafkaError, KafkaException, NewTopic
-from differential_scenarios import Run
-
-
-def observe(scenario, kafka, unique_name):
-    run = Run(kafka, unique_name)
-    try:
-        return scenario(run)
-    finally:
-        run.cleanup()
-
-
-@pytest.fixture
-def on_both(local_kafka, unique_name):
-    """``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)``."""
-    def both(scenario, seed=0):
-        sim = observe(scenario, eventsim.connect("sim", brokers=3, seed=seed), unique_name)
-        real = observe(scenario, local_kafka, unique_name)
-        return sim, real
-    return both
 
 
 @pytest.mark.kafka
