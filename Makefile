@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA_STAMP := kafka/lib/.resolved
 
-.PHONY: setup lab test test-fast bench fuzz kafka-jars notebooks labs clean help
+.PHONY: setup lab test test-fast bench fuzz fidelity kafka-jars notebooks labs clean help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/ (simulator backend)"
@@ -67,6 +67,11 @@ bench: setup kafka-jars
 FUZZ_ARGS ?= --sequences 2000
 fuzz: setup
 	$(BIN)/python scripts/fuzz.py $(FUZZ_ARGS)
+
+# docs/fidelity.md from the differential campaign (tests/campaign/): every behaviour compared with real
+# Kafka, by area (make test fails when the committed file is stale).
+fidelity: setup
+	$(BIN)/python scripts/fidelity.py
 
 clean:
 	rm -rf $(VENV) kafka/lib kafka/target .pytest_cache .hypothesis test-artifacts
