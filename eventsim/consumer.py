@@ -414,8 +414,8 @@ class Consumer:
         counts = self._topic_counts()
         if any((count is None) != (topic in self._missing_reported) for topic, count in counts.items()):
             return False
-        return (self._subscription is None or self._joining or "join" in self._timers
-                or counts == self._joined_topics)
+        return (self._subscription is None or self._joining or self._awaiting_revoke   # a rejoin is on its way
+                or "join" in self._timers or counts == self._joined_topics)
 
     def _max_poll_check(self):
         """``max.poll.interval.ms``: a member whose application stopped calling poll() leaves the group."""

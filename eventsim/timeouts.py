@@ -11,9 +11,10 @@ confluent-kafka (2.16) parses every ``timeout`` argument as a C ``double`` of se
 
 In virtual time a wait forever would never return, so it is bounded: it lasts at most ``infinite_ms`` of
 virtual time (the caller's bound, e.g. one minute for ``Consumer.poll``). A notebook cell cannot hang. A
-finite timeout is honoured exactly up to :data:`MAX_WAIT_MS` (one hour); a longer one returns after an
-hour, as if nothing had arrived in it: a consumer in a group heartbeats every few seconds, so each virtual
-hour of waiting costs the simulator real work (``Cluster.advance`` is the way to let days pass).
+finite timeout is honoured exactly up to :data:`MAX_WAIT_MS` (a quarter of an hour, longer than any wait
+the course makes); a longer one returns after fifteen minutes, as if nothing had arrived in it: a consumer
+in a group heartbeats every few seconds and retries its fetches while leaders are down, so each virtual
+minute of waiting costs the simulator real work (``Cluster.advance`` is the way to let days pass).
 
 **An empty wait is never zero.** A real loop that polls with ``timeout=0`` spins in wall-clock time while
 librdkafka's threads send, fetch and heartbeat in the background. In virtual time nothing happens unless
@@ -32,7 +33,7 @@ MIN_WAIT_MS = 1
 FOREVER_MS = 2**31 - 1
 
 #: The longest a finite timeout waits in virtual time.
-MAX_WAIT_MS = 3_600_000
+MAX_WAIT_MS = 900_000
 
 
 def timeout_ms(timeout, infinite_ms, minimum_ms=0):

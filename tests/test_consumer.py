@@ -618,16 +618,17 @@ def test_consume_drops_records_of_partitions_revoked_during_the_call(cluster):
     assert all((m.topic(), m.partition()) in owned for m in msgs if m.error() is None)
 
 
-def test_a_finite_timeout_longer_than_an_hour_returns_after_an_hour(cluster):
-    """Found by the fuzz test: poll(2e6) in a group (23 virtual days of heartbeats) took 15 s of wall time.
-    A finite wait is honoured up to timeouts.MAX_WAIT_MS (one hour)."""
+def test_a_finite_timeout_longer_than_a_quarter_hour_returns_after_fifteen_minutes(cluster):
+    """Found by the fuzz test: poll(2e6) in a group (23 virtual days of heartbeats) took 15 s of wall time,
+    and an hour with two brokers down (fetch retries) 3 s. A finite wait is honoured up to
+    timeouts.MAX_WAIT_MS (fifteen minutes)."""
     make_topic(cluster)
     c = consumer(cluster)
     c.subscribe(["orders"])
     c.poll(1)
     start = cluster.clock.now_ms
     assert c.poll(2e6) is None
-    assert cluster.clock.now_ms - start == 3_600_000
+    assert cluster.clock.now_ms - start == 900_000
     start = cluster.clock.now_ms
-    assert c.poll(1800) is None
-    assert cluster.clock.now_ms - start == 1_800_000
+    assert c.poll(600) is None
+    assert cluster.clock.now_ms - start == 600_000

@@ -204,3 +204,34 @@ def test_a_partition_no_controller_can_give_a_leader_does_not_stop_idle_time_fro
     assert timer_runs < 5_000               # instead of ~90 000 housekeeping runs in 3 days
     monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
     assert _leader_lost_without_controller_story()[0] == skipped
+
+
+def _abandoned_member_sees_new_partitions_story():
+    """A consumer joins, then its application stops polling: it leaves the group after
+    ``max.poll.interval.ms`` and its rejoin waits for the next poll. Partitions added meanwhile change what
+    its metadata refresh sees, but not what it does: it still waits for that poll."""
+    cl = Cluster(brokers=3, seed=6)
+    cl.create_topic("t0", 3, 3)
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest"})
+    c.subscribe(["^t.*"])
+    c.poll(5)
+    cl.advance(400_000)
+    cl.create_partitions("t0", 5)
+    runs = _count_timer_runs(cl)
+    cl.advance(2 * DAY_MS)
+    timer_runs = runs["n"]
+    first = c.poll(10)                      # the _MAX_POLL_EXCEEDED event, then the rejoin
+    c.poll(10)
+    return json.dumps({"events": cl.events, "first": first.error().name(),
+                       "assignment": sorted((tp.topic, tp.partition) for tp in c.assignment()),
+                       "now": cl.now_ms}), timer_runs
+
+
+def test_a_member_waiting_for_its_next_poll_to_rejoin_does_not_stop_idle_time_from_being_skipped(monkeypatch):
+    skipped, timer_runs = _abandoned_member_sees_new_partitions_story()
+    assert timer_runs < 5_000               # instead of ~60 000 runs in two days
+    data = json.loads(skipped)
+    assert data["first"] == "_MAX_POLL_EXCEEDED"
+    assert data["assignment"] == [["t0", p] for p in range(5)]
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _abandoned_member_sees_new_partitions_story()[0] == skipped
