@@ -28,6 +28,10 @@ import confluent_kafka.admin as _confluent_admin
 
 from . import assignment as _assignment
 from . import config as _config
+from .admin_cluster import ClusterAdmin
+from .admin_offsets import OffsetsAdmin
+from .admin_security import SecurityAdmin
+from . import config_sources as _sources
 from .errors import KafkaError, KafkaException
 from .message import OFFSET_INVALID, TopicPartition
 
@@ -530,11 +534,16 @@ def cluster_metadata(cluster, topic=None):
 # The admin client
 # =====================================================================================================
 
-class AdminClient:
+class AdminClient(ClusterAdmin, OffsetsAdmin, SecurityAdmin):
     """The admin client of a simulated cluster: ``AdminClient({"bootstrap.servers": cluster.bootstrap_servers})``.
 
     The configuration is checked as confluent-kafka's ``AdminClient`` checks it (a librdkafka producer
     handle underneath); ``bootstrap.servers`` names the simulated cluster.
+
+    Its methods are grouped by concept: topics, configs and consumer groups here; cluster and topic
+    descriptions, leader elections and ``list_groups`` in ``ClusterAdmin`` (``admin_cluster.py``); offsets
+    and records in ``OffsetsAdmin`` (``admin_offsets.py``); ACLs and SCRAM in ``SecurityAdmin``
+    (``admin_security.py``).
     """
 
     def __init__(self, conf, **kwargs):
@@ -638,30 +647,37 @@ class AdminClient:
         """DescribeConfigs: ``{ConfigResource: Future}``; each result is ``{name: ConfigEntry}``."""
         _check_kwargs(kwargs, ("request_timeout",))
         _check_resources(resources, ValueError)
-        return {res: self._describe(res) for res in resources}
+        return {res: self._describe(res, kwargs.get("request_timeout")) for res in resources}
 
-    def _describe(self, resource):
+    def _describe(self, resource, request_timeout=None):
+        """One resource's configs, as a broker describes them (``config_sources.py``: values, sources and
+        synonyms; a broker's read-only configs are the ones it cannot change while running)."""
         kind = _enum_name(resource.restype)
         if kind == "TOPIC":
             error, described = self._cluster.describe_topic_config(resource.name)
             if error is not None:
                 return _done_future(error=error)
-            return _done_future({name: ConfigEntry(
-                name, value, ConfigSource.DEFAULT_CONFIG if is_default else ConfigSource.DYNAMIC_TOPIC_CONFIG,
-                is_default=is_default) for name, (value, is_default) in sorted(described.items())})
+            return _done_future({name: _config_entry(name, *entry) for name, entry in sorted(described.items())})
         if kind == "BROKER":
-            error = self._broker_error(resource.name)
+            error = self._broker_error(resource.name, request_timeout)
             if error is not None:
                 return _done_future(error=error)
-            return _done_future({name: ConfigEntry(name, str(value), ConfigSource.STATIC_BROKER_CONFIG,
-                                                   is_read_only=True)
-                                 for name, value in sorted(self._cluster.config.items())})
+            from .cluster import BROKER_CONFIGS
+            return _done_future({name: _config_entry(name, *_sources.broker_entry(self._cluster, name),
+                                                     read_only=not BROKER_CONFIGS[name][3])
+                                 for name in sorted(BROKER_CONFIGS)})
         return _done_future(error=_unsupported_resource(resource))
 
-    def _broker_error(self, name):
-        if not str(name).isdigit() or int(name) not in self._cluster.brokers:
-            return KafkaError(KafkaError._INVALID_ARG, reason="Unknown broker id %r: the cluster's brokers are %s"
-                              % (name, sorted(self._cluster.brokers)))
+    def _broker_error(self, name, request_timeout=None):
+        """A broker resource goes to that broker: its name must be a broker id (librdkafka's check), and
+        librdkafka waits for a broker it does not know until the request times out (the virtual clock moves
+        by ``request_timeout``, 60 s by default)."""
+        if not str(name).isdigit():
+            return KafkaError(KafkaError._INVALID_ARG, reason="Expected an int32 broker_id for "
+                              "ConfigResource(type=BROKER, name=%s)" % name)
+        if int(name) not in self._cluster.brokers:
+            self._cluster.advance(int(1000 * (request_timeout or DEFAULT_ADMIN_REQUEST_TIMEOUT_S)))
+            return KafkaError(KafkaError._TIMED_OUT, reason="Failed while waiting for broker: Local: Timed out")
         return None
 
     def alter_configs(self, resources, **kwargs):
@@ -675,7 +691,8 @@ class AdminClient:
         if lost is not None:
             return {res: _done_future(error=lost) for res in resources}
         return {res: self._alter(res, dict(res.set_config_dict), incremental=False,
-                                 validate_only=kwargs.get("validate_only", False)) for res in resources}
+                                 validate_only=kwargs.get("validate_only", False),
+                                 request_timeout=kwargs.get("request_timeout")) for res in resources}
 
     def incremental_alter_configs(self, resources, **kwargs):
         """IncrementalAlterConfigs: apply each ``ConfigEntry``'s ``incremental_operation`` (SET, DELETE,
@@ -691,6 +708,9 @@ class AdminClient:
         lost = _metadata_write_error(self._cluster, kwargs)
         if lost is not None:
             return {res: _done_future(error=lost) for res in resources}
+        duplicate = _duplicate_entry_error(resources)
+        if duplicate is not None:
+            return {res: _done_future(error=duplicate) for res in resources}
         futures = {}
         for res in resources:
             changes = self._incremental_changes(res)
@@ -698,17 +718,18 @@ class AdminClient:
                 futures[res] = _done_future(error=changes)
             else:
                 futures[res] = self._alter(res, changes, incremental=True,
-                                           validate_only=kwargs.get("validate_only", False))
+                                           validate_only=kwargs.get("validate_only", False),
+                                           request_timeout=kwargs.get("request_timeout"))
         return futures
 
     def _incremental_changes(self, resource):
         """Turn SET / DELETE / APPEND / SUBTRACT entries into new values (None removes an override)."""
-        current = {}
-        if _enum_name(resource.restype) == "TOPIC":
+        current, kind = {}, _enum_name(resource.restype)
+        if kind == "TOPIC":
             error, described = self._cluster.describe_topic_config(resource.name)
             if error is not None:
-                return error
-            current = {name: value for name, (value, _) in described.items()}
+                return _missing_topic(resource.name)
+            current = {name: value for name, (value, _, _) in described.items()}
         changes = {}
         for entry in resource.incremental_configs:
             op = AlterConfigOpType(entry.incremental_operation.value).name
@@ -717,10 +738,10 @@ class AdminClient:
             elif op == "DELETE":
                 changes[entry.name] = None
             else:
-                if _config.TOPIC_CONFIGS.get(entry.name, ("",))[0] != "LIST":
-                    return KafkaError(KafkaError.INVALID_CONFIG, reason="Config value append is not allowed for "
-                                      "config key: %s" % entry.name)
-                items = [v for v in changes.get(entry.name, current.get(entry.name, "")).split(",") if v]
+                error = _list_op_error(kind, op, entry.name)
+                if error is not None:
+                    return error
+                items = [v for v in current.get(entry.name, "").split(",") if v]    # one entry per name
                 given = [v.strip() for v in (entry.value or "").split(",") if v.strip()]
                 if op == "APPEND":
                     items += [v for v in given if v not in items]
@@ -729,24 +750,20 @@ class AdminClient:
                 changes[entry.name] = ",".join(items)
         return changes
 
-    def _alter(self, resource, changes, incremental, validate_only):
+    def _alter(self, resource, changes, incremental, validate_only, request_timeout=None):
         kind = _enum_name(resource.restype)
         if kind == "BROKER":
-            error = self._broker_error(resource.name) or KafkaError(
-                KafkaError.INVALID_REQUEST, reason="The simulator does not support changing broker configs; "
-                                                   "set them when creating the Cluster(config=...)")
+            error = self._broker_error(resource.name, request_timeout) or _broker_change_error(changes)
+            if error is None and not validate_only:
+                error = KafkaError(KafkaError.INVALID_REQUEST, reason="The simulator does not support changing "
+                                   "broker configs; set them when creating the Cluster(config=...)")
             return _done_future(error=error)
         if kind != "TOPIC":
             return _done_future(error=_unsupported_resource(resource))
         if resource.name not in self._cluster.metadata(include_internal=True):
-            return _done_future(error=KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART,
-                                                 reason="Topic '%s' does not exist." % resource.name))
+            return _done_future(error=_missing_topic(resource.name))
         try:
             _config.validate_topic_config({k: v for k, v in changes.items() if v is not None})
-            unknown = [k for k, v in changes.items() if v is None and k not in _config.TOPIC_CONFIGS]
-            if unknown:
-                raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG,
-                                                reason="Unknown topic config name: %s" % unknown[0]))
         except KafkaException as exc:
             return _done_future(error=exc.args[0])
         if validate_only:
@@ -763,8 +780,7 @@ class AdminClient:
         types = _enum_filter(kwargs.get("types"), "types", ConsumerGroupType)
         listings = []
         for group_id, state in self._cluster.groups.list_groups():
-            described = self._cluster.groups.describe(group_id)
-            listing = ConsumerGroupListing(group_id, _is_simple(described),
+            listing = ConsumerGroupListing(group_id, _is_simple(self._cluster.groups, group_id),
                                            _GROUP_STATES.get(state, ConsumerGroupState.UNKNOWN),
                                            ConsumerGroupType.CLASSIC)
             if (states is None or listing.state.name in states) and (types is None or "CLASSIC" in types):
@@ -784,7 +800,7 @@ class AdminClient:
                                      m.get("group_instance_id"))
                    for m in described.get("members", [])]
         return ConsumerGroupDescription(
-            group_id, _is_simple(described), members, described.get("protocol", ""),
+            group_id, _is_simple(self._cluster.groups, group_id), members, described.get("protocol", ""),
             _GROUP_STATES.get(described.get("state"), ConsumerGroupState.UNKNOWN),
             self._coordinator(group_id), type=ConsumerGroupType.CLASSIC)
 
@@ -870,10 +886,67 @@ def _client_assignment(request):
 
 
 def _check_resources(resources, error_type):
+    """confluent-kafka's checks of a list of ``ConfigResource``: the empty name (a broker resource's
+    cluster-wide default too) is refused as librdkafka refuses it."""
     _require_list(resources, "ConfigResource objects")
     for res in resources:
         if not all(hasattr(res, a) for a in ("restype", "name", "set_config_dict")):
             raise error_type("Expected list of %r" % ConfigResource)
+        if res.name == "":
+            raise ValueError("Invalid ConfigResource(%d,)" % ResourceType[_enum_name(res.restype)].value)
+
+
+def _missing_topic(name):
+    """The controller's answer to a config change of a topic that does not exist."""
+    return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, reason="The topic '%s' does not exist." % name)
+
+
+def _duplicate_entry_error(resources):
+    """librdkafka refuses a request naming one config twice in a resource (every future fails)."""
+    for res in resources:
+        names = [entry.name for entry in res.incremental_configs]
+        if len(set(names)) != len(names):
+            return KafkaError(KafkaError._INVALID_ARG, reason="Duplicate ConfigEntry found")
+    return None
+
+
+def _list_op_error(kind, op, name):
+    """APPEND and SUBTRACT work on list configs only (``cleanup.policy``, ``log.cleanup.policy``); the
+    controller's message for a topic config, the broker's for a broker config."""
+    from .cluster import BROKER_CONFIGS
+    if kind == "TOPIC" and _config.TOPIC_CONFIGS.get(name, ("",))[0] != "LIST":
+        return KafkaError(KafkaError.INVALID_CONFIG,
+                          reason="Can't %s to key %s because its type is not LIST." % (op, name))
+    if kind == "BROKER" and BROKER_CONFIGS.get(name, ("",))[0] != "LIST":
+        return KafkaError(KafkaError.INVALID_CONFIG,
+                          reason="Config value %s is not allowed for config key: %s" % (op.lower(), name))
+    return None
+
+
+def _broker_change_error(changes):
+    """A Kafka 4.x controller's check of a broker config change: configs a running broker cannot change
+    fail it, then values that do not parse (both ``INVALID_REQUEST``); names it does not know pass."""
+    from .cluster import BROKER_CONFIGS, _broker_value
+    static = [name for name in changes if name in BROKER_CONFIGS and not BROKER_CONFIGS[name][3]]
+    if static:
+        return KafkaError(KafkaError.INVALID_REQUEST,
+                          reason="Cannot update these configs dynamically: [%s]" % ", ".join(static))
+    for name, value in changes.items():
+        if name in BROKER_CONFIGS and value is not None:
+            try:
+                _broker_value(name, value)
+            except KafkaException as exc:
+                return KafkaError(KafkaError.INVALID_REQUEST, reason=exc.args[0].str())
+    return None
+
+
+def _config_entry(name, value, source, synonyms, read_only=False):
+    """A described config as confluent-kafka builds it: the source as an int (a ``ConfigSource`` value), the
+    synonyms as a dict by name (a later synonym of the same name replaces an earlier one)."""
+    return ConfigEntry(name, value, ConfigSource[source].value, is_read_only=read_only,
+                       is_default=source == "DEFAULT_CONFIG",
+                       synonyms={n: ConfigEntry(n, v, ConfigSource[src].value, is_synonym=True)
+                                 for n, v, src in synonyms})
 
 
 def _unsupported_resource(resource):
@@ -976,8 +1049,14 @@ def _check_offsets_request(request):
             raise ValueError("Element of 'topic_partitions' must not have 'offset' value")
 
 
-def _is_simple(described):
-    """A group that only stores offsets (consumers using ``assign()``) has no protocol: a "simple" group."""
+def _is_simple(groups, group_id):
+    """A group that only stores offsets (consumers using ``assign()``) is a "simple" group; one that had
+    members keeps the protocol type ``consumer`` when it is Empty again (``GroupCoordinator.is_simple``;
+    a coordinator without it: no protocol and no members)."""
+    is_simple = getattr(groups, "is_simple", None)
+    if is_simple is not None:
+        return is_simple(group_id)
+    described = groups.describe(group_id)
     return not described.get("protocol") and not described.get("members")
 
 
@@ -986,3 +1065,12 @@ def _is_simple(described):
 # (The classes above document the shape this module reads; confluent-kafka's carry the same attributes.)
 SimNewTopic, SimNewPartitions, SimConfigResource = NewTopic, NewPartitions, ConfigResource
 from confluent_kafka.admin import ConfigResource, NewPartitions, NewTopic  # noqa: E402,F811
+
+# The request and result classes of the methods in admin_cluster / admin_offsets / admin_security are
+# confluent-kafka's own (constructible from Python): re-exported so ``eventsim.admin`` names them too.
+from confluent_kafka import ElectionType, IsolationLevel, TopicCollection  # noqa: E402,F401
+from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType,  # noqa: E402,F401
+                                   DeletedRecords, DescribeClusterResult, GroupMetadata, ListOffsetsResultInfo,
+                                   OffsetSpec, ResourcePatternType, ScramCredentialInfo, ScramMechanism,
+                                   TopicDescription, UserScramCredentialDeletion, UserScramCredentialsDescription,
+                                   UserScramCredentialUpsertion)

@@ -9,9 +9,10 @@ which are named after Kafka's protocol requests (Produce, Fetch, ListOffsets, Me
 Determinism: all randomness comes from ``random.Random(seed)`` and all time from the virtual clock, so the
 same seed and the same calls always give the same results.
 
-Broker-wide configuration (``Cluster(config={...})``) uses Kafka's broker config names; the defaults are
-Kafka's, except ``auto.create.topics.enable=false`` (the local real-Kafka backend is started the same way,
-so a typo in a topic name is an error on both, not a new topic).
+Broker-wide configuration (``Cluster(config={...})``, a broker's ``server.properties``) uses Kafka's broker
+config names; what is not given is Kafka's default, or the course's setting (``COURSE_BROKER_SETTINGS``:
+``auto.create.topics.enable=false``, ...; the local real-Kafka backend starts its brokers the same way, so
+a typo in a topic name is an error on both, not a new topic).
 """
 from __future__ import annotations
 
@@ -34,36 +35,54 @@ from .replication import Partition
 SIM_SCHEME = "sim://"
 
 #: The broker configs the simulator models, as Kafka 4.4's ``KafkaConfig`` defines them:
-#: name -> (type, default, validator), validators as in ``config.TOPIC_CONFIGS``. The defaults are Kafka's
-#: except ``auto.create.topics.enable=false`` and ``group.initial.rebalance.delay.ms=0`` (the course's
-#: brokers, simulated and real, are set so); ``replica.lag.time.max.ms`` and
-#: ``broker.session.timeout.ms`` must be at least 1 here (Kafka takes 0, which only makes sense in tests).
+#: name -> (type, Kafka's default, validator, dynamic). Validators are as in ``config.TOPIC_CONFIGS``; a
+#: default of None means Kafka has none (``log.retention.ms``: ``log.retention.hours=168`` applies);
+#: ``dynamic``: a running broker can change it (``incremental_alter_configs``), else ``describe_configs``
+#: shows it read-only. ``replica.lag.time.max.ms`` and ``broker.session.timeout.ms`` must be at least 1
+#: here (Kafka takes 0, which only makes sense in tests).
 BROKER_CONFIGS = {
-    "auto.create.topics.enable": ("BOOLEAN", "false", None),
-    "num.partitions": ("INT", "1", ("min", 1)),
-    "default.replication.factor": ("INT", "1", None),
-    "min.insync.replicas": ("INT", "1", ("min", 1)),
-    "unclean.leader.election.enable": ("BOOLEAN", "false", None),
-    "replica.lag.time.max.ms": ("LONG", "30000", ("min", 1)),
-    "broker.session.timeout.ms": ("INT", "9000", ("min", 1)),
-    "request.timeout.ms": ("INT", "30000", ("min", 0)),
-    "log.retention.ms": ("LONG", "604800000", ("retention",)),
-    "log.retention.bytes": ("LONG", "-1", None),
-    "log.segment.bytes": ("INT", "1073741824", ("min", 1048576)),
-    "log.roll.ms": ("LONG", "604800000", ("min", 1)),
-    "log.retention.check.interval.ms": ("LONG", "300000", ("min", 1)),
-    "log.cleaner.backoff.ms": ("LONG", "15000", ("min", 0)),
-    "log.cleanup.policy": ("LIST", "delete", ("list_in", ("compact", "delete"))),
-    "auto.leader.rebalance.enable": ("BOOLEAN", "true", None),
-    "leader.imbalance.check.interval.seconds": ("LONG", "300", ("min", 1)),
-    "group.initial.rebalance.delay.ms": ("INT", "0", None),
-    "offsets.retention.minutes": ("INT", "10080", ("min", 1)),
-    "transaction.max.timeout.ms": ("INT", "900000", ("min", 1)),
-    "message.max.bytes": ("INT", "1048588", ("min", 0)),
-    "delete.topic.enable": ("BOOLEAN", "true", None),
+    "auto.create.topics.enable": ("BOOLEAN", "true", None, False),
+    "num.partitions": ("INT", "1", ("min", 1), False),
+    "default.replication.factor": ("INT", "1", None, False),
+    "min.insync.replicas": ("INT", "1", ("min", 1), True),
+    "unclean.leader.election.enable": ("BOOLEAN", "false", None, True),
+    "replica.lag.time.max.ms": ("LONG", "30000", ("min", 1), False),
+    "broker.session.timeout.ms": ("INT", "9000", ("min", 1), False),
+    "request.timeout.ms": ("INT", "30000", ("min", 0), False),
+    "log.retention.ms": ("LONG", None, ("retention",), True),
+    "log.retention.bytes": ("LONG", "-1", None, True),
+    "log.segment.bytes": ("INT", "1073741824", ("min", 1048576), True),
+    "log.roll.ms": ("LONG", None, ("min", 1), True),
+    "log.retention.check.interval.ms": ("LONG", "300000", ("min", 1), False),
+    "log.cleaner.backoff.ms": ("LONG", "15000", ("min", 0), True),
+    "log.cleanup.policy": ("LIST", "delete", ("list_in", ("compact", "delete")), True),
+    "auto.leader.rebalance.enable": ("BOOLEAN", "true", None, False),
+    "leader.imbalance.check.interval.seconds": ("LONG", "300", ("min", 1), False),
+    "group.initial.rebalance.delay.ms": ("INT", "3000", None, False),
+    "offsets.retention.minutes": ("INT", "10080", ("min", 1), False),
+    "transaction.max.timeout.ms": ("INT", "900000", ("min", 1), False),
+    "message.max.bytes": ("INT", "1048588", ("min", 0), True),
+    "delete.topic.enable": ("BOOLEAN", "true", None, False),
 }
 
-BROKER_DEFAULTS = {name: spec[1] for name, spec in BROKER_CONFIGS.items()}
+#: What the course's brokers, simulated and real, set in ``server.properties`` (the local backend writes
+#: these: ``backends/local.py``, ``SHARED_BROKER_SETTINGS``). No topic auto-creation (a typo in a topic
+#: name is an error, not a new topic) and no initial rebalance delay; the others are Kafka's defaults,
+#: written down so that both kinds of cluster agree. ``describe_configs`` shows them as
+#: ``STATIC_BROKER_CONFIG``.
+COURSE_BROKER_SETTINGS = {
+    "auto.create.topics.enable": "false", "num.partitions": "1", "default.replication.factor": "1",
+    "min.insync.replicas": "1", "unclean.leader.election.enable": "false",
+    "group.initial.rebalance.delay.ms": "0", "replica.lag.time.max.ms": "30000",
+    "broker.session.timeout.ms": "9000",
+}
+
+#: The cluster-wide dynamic configs a Kafka 4.x controller writes when the cluster is formatted, from its
+#: own settings: ``min.insync.replicas``, which eligible leader replicas (KIP-966) need.
+CONTROLLER_WRITTEN_DEFAULTS = ("min.insync.replicas",)
+
+#: The settings a simulated broker runs with: Kafka's defaults, then the course's ``server.properties``.
+BROKER_DEFAULTS = {name: COURSE_BROKER_SETTINGS.get(name, spec[1]) for name, spec in BROKER_CONFIGS.items()}
 
 INTERNAL_TOPICS = ("__consumer_offsets", "__transaction_state")
 
@@ -101,6 +120,20 @@ class FetchResult:
     last_stable_offset: int = -1
     log_start_offset: int = -1
     leader_epoch: int = -1
+    control_end: int = -1
+
+
+def _control_end(leader, offset, next_offset):
+    """``next_offset`` if the last record a fetch passed is a transaction marker (control record), else -1.
+
+    Consumers never see markers, but librdkafka queues each one as an internal control message behind the
+    records before it; when the application's poll() reaches it, the consumer's position (and, with
+    ``enable.auto.offset.store``, its stored offset) moves past the marker. So a group that read a
+    transaction to its end commits the offset after the marker and its lag drops to 0."""
+    if next_offset <= offset:
+        return -1
+    last = leader.log.read(next_offset - 1, next_offset)
+    return next_offset if last and last[0].control is not None else -1
 
 
 class Topic:
@@ -125,7 +158,7 @@ class Topic:
 def _broker_value(key, value):
     """One broker config value, checked as a Kafka broker checks its configuration at startup (a broker
     refuses to start on a bad value: here ``Cluster()`` raises ``INVALID_CONFIG`` with Kafka's message)."""
-    kind, _, validator = BROKER_CONFIGS[key]
+    kind, _, validator, _ = BROKER_CONFIGS[key]
     if value is None:
         raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG, reason=f"Null value for broker config {key}"))
     if validator == ("retention",):
@@ -156,11 +189,16 @@ class Cluster(Operations):
         self.rng = random.Random(seed)
         self.clock = VirtualClock()
         self.config = self._validated_broker_config(config or {})
+        # The layers describe_configs reports (config_sources.py): server.properties, the controller's
+        # cluster-wide defaults.
+        self.static_config = dict(COURSE_BROKER_SETTINGS, **{k: self.config[k] for k in (config or {})})
+        self.dynamic_default_config = {k: self.config[k] for k in CONTROLLER_WRITTEN_DEFAULTS}
         self.name = name or f"cluster-{next(Cluster._names)}"
         if self.name in Cluster._registry:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=f"a cluster named {self.name!r} exists"))
         Cluster._registry[self.name] = self
-        self.cluster_id = f"sim-{seed}"
+        from .client_identity import cluster_id_for_seed
+        self.cluster_id = cluster_id_for_seed(seed)     # Kafka's format (22 chars of base64url), from the seed
         self.brokers = {i: Broker(id=i, port=9092 + i - 1) for i in range(1, brokers + 1)}
         self.fenced: set[int] = set()
         self.topics: dict[str, Topic] = {}
@@ -421,6 +459,7 @@ class Cluster(Operations):
             part._fail_delayed(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
             for b in part.replicas:
                 part.stop_follower(b)
+        self.groups.on_topic_deleted(name)
         self.record_event(f"topic {name} deleted")
         return None
 
@@ -460,27 +499,24 @@ class Cluster(Operations):
         return None
 
     def describe_topic_config(self, name):
-        """DescribeConfigs for a topic: ``(None, {key: (value, is_default)})`` or ``(KafkaError, {})``."""
+        """DescribeConfigs for a topic: ``(None, {key: (value, source, synonyms)})`` (``config_sources.py``)
+        or ``(KafkaError, {})``; the broker answers a missing topic with the bare error code."""
         topic = self.topics.get(name)
         if topic is None:
-            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, reason=f"Topic '{name}' does not exist."), {}
-        out = {}
-        for key in sorted(_config.TOPIC_DEFAULTS):
-            out[key] = (topic.config_value(key), key not in topic.overrides)
-        return None, out
+            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART), {}
+        from .config_sources import topic_entry
+        return None, {key: topic_entry(topic, key) for key in sorted(_config.TOPIC_DEFAULTS)}
 
     def alter_topic_config(self, name, changes, incremental=True):
-        """AlterConfigs / IncrementalAlterConfigs. A value of ``None`` removes the override."""
+        """AlterConfigs / IncrementalAlterConfigs. A value of ``None`` removes the override (an unknown
+        name too: there is nothing to remove)."""
         topic = self.topics.get(name)
         if topic is None:
-            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, reason=f"Topic '{name}' does not exist.")
+            return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, reason=f"The topic '{name}' does not exist.")
         try:
             sets = _config.validate_topic_config({k: v for k, v in changes.items() if v is not None})
         except KafkaException as e:
             return e.args[0]
-        unknown = [k for k, v in changes.items() if v is None and k not in _config.TOPIC_DEFAULTS]
-        if unknown:
-            return KafkaError(KafkaError.INVALID_CONFIG, reason=f"Unknown topic config name: {unknown[0]}")
         new = dict(topic.overrides) if incremental else {}
         new.update(sets)
         for k, v in changes.items():
@@ -607,7 +643,8 @@ class Cluster(Operations):
                 reason=f"Broker: Offset out of range: {offset} is outside [{leader.log.log_start_offset}, "
                        f"{leader.log_end_offset}] for {part.name}"), next_offset=offset, **base)
         records, next_offset, _ = part.read_for_consumer(offset, isolation_level, max_records)
-        return FetchResult(records=records, next_offset=next_offset, **base)
+        return FetchResult(records=records, next_offset=next_offset,
+                           control_end=_control_end(leader, offset, next_offset), **base)
 
     def list_offsets(self, topic, partition, spec, *, isolation_level="read_committed"):
         """ListOffsets: ``OFFSET_BEGINNING`` -> log start, ``OFFSET_END`` -> high watermark (or LSO for

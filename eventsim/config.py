@@ -748,6 +748,7 @@ TOPIC_CONFIGS = {
                          ('in', ('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'))),
     'compression.zstd.level': ('INT', 3, ('range', -131072, 22)),
     'delete.retention.ms': ('LONG', 86400000, ('min', 0)),
+    'errors.deadletterqueue.group.enable': ('BOOLEAN', False, None),
     'file.delete.delay.ms': ('LONG', 60000, ('min', 0)),
     'flush.messages': ('LONG', _LONG_MAX, ('min', 1)),
     'flush.ms': ('LONG', _LONG_MAX, ('min', 0)),
@@ -757,6 +758,7 @@ TOPIC_CONFIGS = {
     'local.retention.bytes': ('LONG', -2, ('min', -2)),
     'local.retention.ms': ('LONG', -2, ('min', -2)),
     'max.compaction.lag.ms': ('LONG', _LONG_MAX, ('min', 1)),
+    'max.decompressed.message.bytes': ('INT', 2147483639, ('min', 1)),
     'max.message.bytes': ('INT', 1048588, ('min', 0)),
     'message.timestamp.after.max.ms': ('LONG', 3600000, ('min', 0)),
     'message.timestamp.before.max.ms': ('LONG', _LONG_MAX, ('min', 0)),
@@ -765,6 +767,8 @@ TOPIC_CONFIGS = {
     'min.compaction.lag.ms': ('LONG', 0, ('min', 0)),
     'min.insync.replicas': ('INT', 1, ('min', 1)),
     'preallocate': ('BOOLEAN', False, None),
+    'remote.copy.lag.bytes': ('LONG', -1, ('min', -1)),
+    'remote.copy.lag.ms': ('LONG', 0, ('min', -1)),
     'remote.log.copy.disable': ('BOOLEAN', False, None),
     'remote.log.delete.on.disable': ('BOOLEAN', False, None),
     'remote.storage.enable': ('BOOLEAN', False, None),
@@ -820,7 +824,25 @@ BROKER_SYNONYMS = {
     'message.timestamp.after.max.ms': [('log.message.timestamp.after.max.ms', 1)],
     'local.retention.ms': [('log.local.retention.ms', 1)],
     'local.retention.bytes': [('log.local.retention.bytes', 1)],
+    'max.decompressed.message.bytes': [('max.decompressed.message.bytes', 1)],
+    'remote.copy.lag.bytes': [('log.remote.copy.lag.bytes', 1)],
+    'remote.copy.lag.ms': [('log.remote.copy.lag.ms', 1)],
 }
+
+# The broker synonyms above that have no default in Kafka (the next synonym's applies: without
+# ``log.retention.ms`` and ``log.retention.minutes``, ``log.retention.hours=168``). Every other synonym's
+# default is the topic config's default in its unit (``broker_synonym_default``).
+BROKER_SYNONYMS_WITHOUT_DEFAULT = frozenset({'log.retention.ms', 'log.retention.minutes', 'log.roll.ms',
+                                             'log.roll.jitter.ms', 'log.flush.interval.ms'})
+
+
+def broker_synonym_default(topic_key, broker_key):
+    """Kafka's default of ``broker_key``, a broker synonym of ``topic_key`` (a string), or None if it has none."""
+    if broker_key in BROKER_SYNONYMS_WITHOUT_DEFAULT:
+        return None
+    factor = dict(BROKER_SYNONYMS[topic_key])[broker_key]
+    default = TOPIC_CONFIGS[topic_key][1]
+    return _config_text(default // factor if factor != 1 else default)
 
 _INTEGER = re.compile(r'[+-]?\d+')
 

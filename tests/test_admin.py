@@ -63,6 +63,7 @@ class FakeCluster:
         self.brokers = {i: FakeBroker(i) for i in range(1, brokers + 1)}
         self.cluster_id = "fake-cluster"
         self.config = {"num.partitions": "1", "default.replication.factor": "1", "min.insync.replicas": "1"}
+        self.static_config, self.dynamic_default_config = dict(self.config), {}   # describe_configs' layers
         self.topics = {}
         self.groups = FakeGroups()
         self.calls = []
@@ -72,6 +73,9 @@ class FakeCluster:
     def controller_id(self):
         live = [b for b in sorted(self.brokers) if self.brokers[b].alive]
         return live[0] if live else -1
+
+    def advance(self, ms):
+        """Waits (a request to an unknown broker times out) take no time here."""
 
     def create_topic(self, name, num_partitions, replication_factor, config, replica_assignment=None,
                      validate_only=False):
@@ -115,7 +119,8 @@ class FakeCluster:
         topic = self.topics.get(name)
         if topic is None:
             return KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART), {}
-        return None, {k: (_config.topic_config_value(topic["overrides"], self.config, k), k not in topic["overrides"])
+        return None, {k: (_config.topic_config_value(topic["overrides"], self.config, k),
+                          "DEFAULT_CONFIG" if k not in topic["overrides"] else "DYNAMIC_TOPIC_CONFIG", [])
                       for k in _config.TOPIC_DEFAULTS}
 
     def alter_topic_config(self, name, changes, incremental):
@@ -268,9 +273,11 @@ def test_describe_configs_marks_overrides_and_defaults(client):
     resource = ConfigResource(ConfigResource.Type.TOPIC, "t")
     entries = client.describe_configs([resource])[resource].result()
     assert entries["retention.ms"].value == "1000"
-    assert entries["retention.ms"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG and not entries["retention.ms"].is_default
+    # confluent-kafka hands out sources as ints (ConfigSource values)
+    assert ConfigSource(entries["retention.ms"].source) == ConfigSource.DYNAMIC_TOPIC_CONFIG
+    assert not entries["retention.ms"].is_default
     assert entries["cleanup.policy"].value == "delete" and entries["cleanup.policy"].is_default
-    assert entries["cleanup.policy"].source == ConfigSource.DEFAULT_CONFIG
+    assert entries["cleanup.policy"].source == ConfigSource.DEFAULT_CONFIG.value
     missing = ConfigResource("topic", "missing")
     assert error_of(client.describe_configs([missing])[missing]).code() == 3
 
@@ -279,7 +286,7 @@ def test_describe_broker_and_unsupported_resources(client, cluster):
     broker, nobody, group = ConfigResource("broker", "1"), ConfigResource("BROKER", "9"), ConfigResource("group", "g")
     futures = client.describe_configs([broker, nobody, group])
     assert futures[broker].result()["min.insync.replicas"].value == "1"
-    assert error_of(futures[nobody]).code() == KafkaError._INVALID_ARG
+    assert error_of(futures[nobody]).code() == KafkaError._TIMED_OUT      # librdkafka waits for broker 9
     assert error_of(futures[group]).code() == KafkaError.INVALID_REQUEST
 
 
