@@ -50,7 +50,9 @@ from . import timeouts
 from .assignors import COOPERATIVE, PROTOCOLS
 from .cluster import Cluster
 from .errors import KafkaError, KafkaException
-from .message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition)
+from .client_identity import ClientIdentity
+from .message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition,
+                      event_message)
 
 # How long an infinite poll()/consume() timeout waits, in virtual milliseconds.
 INFINITE_WAIT_MS = 60_000
@@ -85,15 +87,18 @@ class _Partition:
         self.fetch_offset = offset           # next offset to fetch, or a logical offset still to resolve
         self.buffer = collections.deque()    # fetched records not handed to the application yet
         self.app_position = OFFSET_INVALID   # offset of the last message handed out + 1
+        self.app_epoch = None                # leader epoch of that message (position()'s leader_epoch)
         self.stored = None                   # offset stored for the next commit
         self.committed = None                # last offset this consumer committed / read as committed
         self.paused = False
         self.stopped = False                 # after an _AUTO_OFFSET_RESET error, until seek()/assign()
+        self.reset_failed = False            # librdkafka's FETCH_NONE after that error: seek() is _STATE
         self.eof_reported = False
         self.retry_at = None                 # virtual ms when a backed-off fetch may be retried
         self.leader = None
         self.seen_hwm = None                 # high watermark when this partition was last fetched
         self.low, self.high = OFFSET_INVALID, OFFSET_INVALID
+        self.control_end = None              # offset after a transaction marker the last fetch ended with
 
     @property
     def key(self):
@@ -122,8 +127,9 @@ def _timeout_ms(timeout, minimum_ms=0):
     return timeouts.timeout_ms(timeout, INFINITE_WAIT_MS, minimum_ms)
 
 
-class Consumer:
-    """A simulated Kafka consumer (confluent-kafka's ``Consumer`` API)."""
+class Consumer(ClientIdentity):
+    """A simulated Kafka consumer (confluent-kafka's ``Consumer`` API; ``cluster_id`` and
+    ``set_sasl_credentials`` come from :mod:`eventsim.client_identity`)."""
 
     def __init__(self, conf=None, **kwargs):
         _config.require_conf_dict(conf, kwargs)
@@ -296,9 +302,10 @@ class Consumer:
         for topic, count in sorted(counts.items()):
             if count is None and topic not in self._missing_reported:
                 self._missing_reported.add(topic)
-                self._events.append(Message(topic=topic, partition=-1, error=KafkaError(
+                self._events.append(event_message(KafkaError(   # librdkafka leaves its partition at 0
                     KafkaError.UNKNOWN_TOPIC_OR_PART,
-                    reason=f"Subscribed topic not available: {topic}: Broker: Unknown topic or partition")))
+                    reason=f"Subscribed topic not available: {topic}: Broker: Unknown topic or partition"),
+                    topic=topic, partition=0))
             elif count is not None:
                 self._missing_reported.discard(topic)
         return counts
@@ -338,7 +345,7 @@ class Consumer:
             elif code == KafkaError.COORDINATOR_NOT_AVAILABLE:
                 self._once("join", self._backoff_ms, self._send_join)
             else:
-                self._events.append(Message(error=err))
+                self._events.append(event_message(err))
             return
         self._member_id, self._generation = member_id, generation
         new = sorted(tuple(tp) for tp in assignment)
@@ -371,6 +378,7 @@ class Consumer:
             if code == KafkaError.UNKNOWN_MEMBER_ID:
                 self._member_id = ""
             self._generation = -1
+            self._cancel("heartbeat")        # out of the group: nothing to heartbeat until the rejoin
             self._assignment_lost()
 
     def _request_rejoin(self, reason):
@@ -425,7 +433,7 @@ class Consumer:
         if idle < self._max_poll_ms:
             self._once("max.poll", self._max_poll_ms - idle, self._max_poll_check)
             return
-        self._events.append(Message(error=KafkaError(
+        self._events.append(event_message(KafkaError(
             KafkaError._MAX_POLL_EXCEEDED,
             reason=f"Application maximum poll interval ({self._max_poll_ms}ms) exceeded by "
                    f"{idle - self._max_poll_ms}ms")))
@@ -672,7 +680,19 @@ class Consumer:
                 return True
         return False
 
+    def _pass_markers(self):
+        """librdkafka's control messages: once every record fetched before a transaction marker has been
+        handed out, the next poll moves the position (and the stored offset) past the marker."""
+        for part in self._assignment.values():
+            if part.control_end is not None and not part.buffer:
+                if part.control_end > part.app_position:
+                    part.app_position = part.control_end
+                    if self._auto_store:
+                        part.stored = part.control_end
+                part.control_end = None
+
     def _next_ready(self):
+        self._pass_markers()
         if self._events:
             return self._events.popleft()
         parts = [p for p in self._assignment.values() if p.buffer and not p.paused]
@@ -684,6 +704,8 @@ class Consumer:
         if not part.buffer:
             self._serve_index += 1
         part.app_position = record.offset + 1
+        epoch = record.leader_epoch
+        part.app_epoch = epoch if epoch is not None and epoch >= 0 else None
         if self._auto_store:
             part.stored = record.offset + 1
         return Message(topic=part.topic, partition=part.partition, offset=record.offset, key=record.key,
@@ -744,10 +766,10 @@ class Consumer:
             return self._list_offset(part, OFFSET_BEGINNING)
         if self._reset == "latest":
             return self._list_offset(part, OFFSET_END)
-        part.stopped = True
-        self._events.append(Message(topic=part.topic, partition=part.partition, offset=part.fetch_offset,
-                                    error=KafkaError(KafkaError._AUTO_OFFSET_RESET,
-                                                     reason=f"{why}: auto.offset.reset=error")))
+        part.stopped = part.reset_failed = True
+        self._events.append(event_message(KafkaError(KafkaError._AUTO_OFFSET_RESET,
+                                                     reason=f"{why}: auto.offset.reset=error"),
+                                          topic=part.topic, partition=part.partition, offset=part.fetch_offset))
         return False
 
     def _fetch(self, part):
@@ -768,31 +790,37 @@ class Consumer:
                 self._backoff(part)
             else:
                 part.stopped = True
-                self._events.append(Message(topic=part.topic, partition=part.partition, error=result.error))
+                self._events.append(event_message(result.error, topic=part.topic, partition=part.partition))
             return
         part.seen_hwm = result.high_watermark
         part.low, part.high = result.log_start_offset, result.high_watermark
         end = result.last_stable_offset if self._isolation == "read_committed" else result.high_watermark
         part.fetch_offset = result.next_offset
+        if result.control_end >= 0:
+            part.control_end = result.control_end
         if result.records:
             part.buffer.extend(result.records)
             part.eof_reported = False
         elif self._partition_eof and not part.eof_reported and part.fetch_offset >= end:
             part.eof_reported = True
-            self._events.append(Message(topic=part.topic, partition=part.partition, offset=part.fetch_offset,
-                                        error=KafkaError(KafkaError._PARTITION_EOF,
-                                                         reason=f"Fetch from broker {part.leader} reached end of "
-                                                                f"partition at offset {part.fetch_offset} (HighwaterMark "
-                                                                f"{result.high_watermark})")))
+            self._events.append(event_message(
+                KafkaError(KafkaError._PARTITION_EOF, reason=f"Fetch from broker {part.leader} reached end of "
+                                                             f"partition at offset {part.fetch_offset} (HighwaterMark "
+                                                             f"{result.high_watermark})"),
+                topic=part.topic, partition=part.partition, offset=part.fetch_offset,
+                leader_epoch=result.leader_epoch if result.leader_epoch >= 0 else None))
 
     # == positions, seek, pause ==========================================================================
     def position(self, partitions):
-        """The next offset the application will get (last message handed out + 1), per partition."""
+        """The next offset the application will get (last message handed out + 1), per partition, with that
+        message's leader epoch; ``OFFSET_INVALID`` before any message was handed out (and after a seek)."""
         self._check_open()
         out = []
         for tp in _check_tp_list(partitions):
             part = self._assignment.get((tp.topic, tp.partition))
-            out.append(TopicPartition(tp.topic, tp.partition, part.app_position if part else OFFSET_INVALID))
+            known = part is not None and part.app_position >= 0
+            out.append(TopicPartition(tp.topic, tp.partition, part.app_position if known else OFFSET_INVALID,
+                                      leader_epoch=part.app_epoch if known else None))
         return out
 
     def seek(self, partition):
@@ -800,7 +828,9 @@ class Consumer:
 
         As in librdkafka, seeking past the end is not an error here: the next fetch is answered
         ``OFFSET_OUT_OF_RANGE`` and ``auto.offset.reset`` decides (``error`` -> an ``_AUTO_OFFSET_RESET``
-        event from poll()). ``OFFSET_STORED`` is ``_INVALID_ARG``, as in librdkafka. Simplified: librdkafka
+        event from poll()); after that event the partition is stopped (librdkafka's ``FETCH_NONE``) and
+        ``seek()`` is ``_STATE`` until the partition is assigned again. ``OFFSET_STORED`` is ``_INVALID_ARG``,
+        as in librdkafka. The position is ``OFFSET_INVALID`` until the next message. Simplified: librdkafka
         passes other negative numbers on to the broker as ListOffsets timestamps (-3 is "max timestamp",
         -4 and -5 are tiered-storage lookups, answered ``UNSUPPORTED_VERSION`` by Kafka 4.4); the simulator
         refuses every negative offset that is not ``OFFSET_BEGINNING``/``END``/``INVALID``/``TAIL(n)`` at
@@ -814,15 +844,26 @@ class Consumer:
                 f"Failed to seek to offset {partition.offset}: Local: Invalid argument or configuration")))
         part = self._assignment.get((partition.topic, partition.partition))
         if part is None:
-            raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION,
-                                            reason=f"Failed to seek to offset {partition.offset}: Local: Unknown "
-                                                   f"partition ({partition.topic} [{partition.partition}] is not "
-                                                   f"assigned)"))
+            raise KafkaException(self._seek_unassigned_error(partition))
+        if part.reset_failed:
+            raise KafkaException(KafkaError(KafkaError._STATE, reason=(
+                f"Failed to seek to offset {partition.offset}: Local: Erroneous state ({partition.topic} "
+                f"[{partition.partition}] stopped at an _AUTO_OFFSET_RESET error: assign() it again)")))
         part.buffer.clear()
+        part.control_end = None
         part.fetch_offset = partition.offset
         part.stopped, part.eof_reported, part.retry_at = False, False, None
-        if partition.offset >= 0:
-            part.app_position = partition.offset
+        part.app_position, part.app_epoch = OFFSET_INVALID, None    # librdkafka: known again at the next message
+
+    def _seek_unassigned_error(self, partition):
+        """librdkafka knows a partition of a topic it consumes other partitions of, and refuses to seek it
+        with ``_STATE``; a partition it knows nothing about is ``_UNKNOWN_PARTITION``. Simplified: "knows"
+        is taken as "has a partition of the same topic assigned"."""
+        known = any(topic == partition.topic for topic, _ in self._assignment)
+        code, text = ((KafkaError._STATE, "Local: Erroneous state") if known
+                      else (KafkaError._UNKNOWN_PARTITION, "Local: Unknown partition"))
+        return KafkaError(code, reason=f"Failed to seek to offset {partition.offset}: {text} ({partition.topic} "
+                                       f"[{partition.partition}] is not assigned)")
 
     def pause(self, partitions):
         """Stop fetching ``partitions`` (they stay assigned: no rebalance)."""
@@ -936,6 +977,10 @@ class Consumer:
         if message is not None:
             if not isinstance(message, Message):
                 raise TypeError("expected eventsim.Message")
+            if message.error() is not None or message.offset() is None:     # an event: no record to store past
+                raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=(
+                    "StoreOffsets failed: Local: Invalid argument or configuration (an error event has no "
+                    "record offset to store)")))
             items = [(message.topic(), message.partition(), message.offset() + 1)]
         else:
             items = [(tp.topic, tp.partition, tp.offset) for tp in _check_tp_list(offsets, "expected list of TopicPartition")]
@@ -967,6 +1012,20 @@ class Consumer:
                                                                 f"[{partition}]: {err.str()}"), -1
             self._cluster.run_until(lambda: False, min(self._backoff_ms, deadline - self._clock.now_ms))
 
+    def _partition_known(self, topic, partition):
+        count = self._cluster.partition_count(topic)
+        return count is not None and 0 <= partition < count
+
+    def _require_known_partitions(self, tps):
+        """librdkafka looks up the partitions' leaders before it sends ListOffsets: when it finds none (the
+        topic does not exist, has no such partition, or the partition has no leader: an offline partition),
+        the whole call fails with ``_UNKNOWN_PARTITION``."""
+        if not any(self._partition_known(tp.topic, tp.partition)
+                   and self._cluster.leader_for(tp.topic, tp.partition) >= 0 for tp in tps):
+            tp = tps[0]
+            raise KafkaException(KafkaError(KafkaError._UNKNOWN_PARTITION, reason=(
+                f"Local: Unknown partition: {tp.topic} [{tp.partition}] is not in the cluster's metadata")))
+
     def get_watermark_offsets(self, partition, timeout=-1, cached=False):
         """``(low, high)``: log start offset and high watermark (last stable offset for read_committed)."""
         self._check_open()
@@ -975,6 +1034,7 @@ class Consumer:
         if cached:
             part = self._assignment.get((partition.topic, partition.partition))
             return (part.low, part.high) if part else (OFFSET_INVALID, OFFSET_INVALID)
+        self._require_known_partitions([partition])
         err, low = self._list_offsets_waiting(partition.topic, partition.partition, OFFSET_BEGINNING, timeout)
         if err is None:
             err, high = self._list_offsets_waiting(partition.topic, partition.partition, OFFSET_END, timeout)
@@ -983,15 +1043,31 @@ class Consumer:
         return low, high
 
     def offsets_for_times(self, partitions, timeout=-1):
-        """For each partition, the first offset whose timestamp is >= ``tp.offset`` (ms), or -1."""
+        """For each partition, the first offset whose timestamp is >= ``tp.offset`` (ms), or -1. librdkafka
+        sends one ListOffsets entry per partition: a partition listed twice is answered for the timestamp it
+        was listed with last, in every place it appears."""
         self._check_open()
+        tps = _check_tp_list(partitions)
+        if not tps:
+            return []
+        self._require_known_partitions(tps)
+        asked = {(tp.topic, tp.partition): tp.offset for tp in tps}   # one request entry per partition
+        answers = {key: self._offset_for_time(key, spec, timeout) for key, spec in asked.items()}
         out = []
-        for tp in _check_tp_list(partitions):
-            err, offset = self._list_offsets_waiting(tp.topic, tp.partition, tp.offset, timeout)
-            res = TopicPartition(tp.topic, tp.partition, offset if err is None else OFFSET_INVALID)
+        for tp in tps:
+            err, offset = answers[(tp.topic, tp.partition)]
+            res = TopicPartition(tp.topic, tp.partition, offset)
             res.error = err
             out.append(res)
         return out
+
+    def _offset_for_time(self, key, spec, timeout):
+        """One partition's answer: ``(None, offset)``, or an error with ``OFFSET_INVALID``; a partition
+        without a leader in the metadata keeps the timestamp asked as its offset, with ``_UNKNOWN_PARTITION``."""
+        if not self._partition_known(*key):
+            return KafkaError(KafkaError._UNKNOWN_PARTITION), spec
+        err, offset = self._list_offsets_waiting(key[0], key[1], spec, timeout)
+        return err, offset if err is None else OFFSET_INVALID
 
     def list_topics(self, topic=None, timeout=-1):
         """Metadata of the cluster (``ClusterMetadata``), as the producer and admin client return it."""

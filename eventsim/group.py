@@ -69,6 +69,7 @@ class Group:
     state: str = EMPTY
     generation: int = 0
     protocol: str | None = None
+    protocol_type: str = ""         # "consumer" once a member joined; "" for a group that only stores offsets
     leader: str | None = None
     members: dict = field(default_factory=dict)      # member id -> Member, in join order
     offsets: dict = field(default_factory=dict)      # (topic, partition) -> committed offset
@@ -129,6 +130,7 @@ class GroupCoordinator:
                                         f"assignor with the members of group {group_id}"), member_id, -1, None, [])
             return member_id
         if not member_id:
+            group.protocol_type = "consumer"
             member_id = self._new_member_id(client_id)
             group.members[member_id] = Member(member_id, client_id, session_timeout_ms, rebalance_timeout_ms,
                                               list(protocols), list(subscription))
@@ -360,6 +362,20 @@ class GroupCoordinator:
                 group.offsets.pop(tuple(tp), None)
                 result[tp] = None
         return result
+
+    def is_simple(self, group_id):
+        """A *simple* group only stores offsets (consumers using ``assign()``): it has no members and no
+        protocol type. A group that had members keeps the type ``consumer`` when it is Empty again."""
+        group = self.groups.get(group_id)
+        return group is None or (not group.protocol_type and not group.members)
+
+    def on_topic_deleted(self, topic):
+        """A topic was deleted: Kafka's group coordinator deletes its committed offsets from every group
+        (``onPartitionsDeleted``), so a topic created again with the same name starts without them and a
+        group's members start at ``auto.offset.reset``. The groups themselves stay, Empty ones included."""
+        for group in self.groups.values():
+            for tp in [tp for tp in group.offsets if tp[0] == topic]:
+                del group.offsets[tp]
 
     # -- ListGroups / DescribeGroups / DeleteGroups -----------------------------------------------------------
     def list_groups(self):

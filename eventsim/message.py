@@ -66,8 +66,23 @@ class TopicPartition(metaclass=_AcceptsConfluentTopicPartition):
     __str__ = __repr__
 
 
+#: librdkafka's RD_KAFKA_PARTITION_UA: no partition chosen yet (``Message.partition()`` is ``None`` then).
+PARTITION_UA = -1
+
+
+def event_message(error, topic=None, partition=None, offset=None, leader_epoch=None):
+    """An event a consumer's ``poll()`` returns instead of a record (``error()`` set), as librdkafka builds
+    it: the error string is its payload (``value()``), it has no timestamp (``(TIMESTAMP_NOT_AVAILABLE,
+    -1)``), and the fetch's leader epoch if it came from a fetch (``_PARTITION_EOF``)."""
+    return Message(topic=topic, partition=partition, offset=offset, value=error.str().encode(),
+                   timestamp=(TIMESTAMP_NOT_AVAILABLE, -1), error=error, leader_epoch=leader_epoch)
+
+
 class Message:
-    """One record as a consumer sees it, or a delivery report / event carrying ``error()``."""
+    """One record as a consumer sees it, or a delivery report / event carrying ``error()``.
+
+    As in confluent-kafka, a negative offset (``OFFSET_INVALID``: a failed delivery, ``acks=0``) reads as
+    ``None``, and so does partition -1 (no partition chosen yet)."""
 
     __slots__ = ("_topic", "_partition", "_offset", "_key", "_value", "_headers", "_timestamp",
                  "_error", "_leader_epoch", "_latency")
@@ -89,10 +104,10 @@ class Message:
         return self._topic
 
     def partition(self):
-        return self._partition
+        return None if self._partition is None or self._partition == PARTITION_UA else self._partition
 
     def offset(self):
-        return self._offset
+        return None if self._offset is None or self._offset < 0 else self._offset
 
     def key(self):
         return self._key
@@ -115,14 +130,35 @@ class Message:
     def latency(self):
         return self._latency
 
-    def set_key(self, key):
+    def delivery_count(self):
+        """How often a share group has delivered this record (KIP-932); ``None`` for everything else: records
+        of a normal consumer and delivery reports. Simplified: the simulator has no share consumer."""
+        return None
+
+    def deserialized_key(self):
+        """The very object ``key()`` returns (a ``DeserializingConsumer`` puts its deserialized key there)."""
+        return self._key
+
+    def deserialized_value(self):
+        """The very object ``value()`` returns (see :meth:`deserialized_key`)."""
+        return self._value
+
+    def set_key(self, key, /):
         self._key = key
 
-    def set_value(self, value):
+    def set_value(self, value, /):
         self._value = value
 
-    def set_headers(self, headers):
+    def set_headers(self, headers, /):
         self._headers = headers
+
+    def set_topic(self, value, /):
+        """Replace what ``topic()`` returns (any object, as confluent-kafka stores it); returns ``None``."""
+        self._topic = value
+
+    def set_error(self, value, /):
+        """Replace what ``error()`` returns (any object, as confluent-kafka stores it); returns ``None``."""
+        self._error = value
 
     def __len__(self):
         return len(self._value) if self._value is not None else 0

@@ -37,11 +37,13 @@ from dataclasses import dataclass
 
 from . import partitioner as _partitioner
 from . import timeouts as _timeouts
+from .client_identity import ClientIdentity
 from .cluster import Cluster
 from .config import client_config, require_conf_dict, validate_topic_name
 from .errors import KafkaError, KafkaException
 from .log import Record
-from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, Message
+from .message import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, TIMESTAMP_NOT_AVAILABLE, Message
+from .produce_batch import ProduceBatch
 
 
 @dataclass(eq=False)
@@ -89,6 +91,13 @@ def _c_int(value, bits, name):
     if not -2**(bits - 1) <= value < 2**(bits - 1):
         raise OverflowError(f"{name} {value} does not fit a signed {bits}-bit integer")
     return int(value)
+
+
+def _fenced():
+    """What librdkafka raises once its producer is fenced (PRODUCER_FENCED or INVALID_PRODUCER_EPOCH from a
+    broker): the fatal ``_FENCED``, from the failing call and every transactional call after it."""
+    return KafkaError(KafkaError._FENCED, fatal=True,
+                      reason="This producer has been fenced by a newer instance with the same transactional.id")
 
 
 def _first_set(*callbacks):
@@ -144,8 +153,10 @@ def _record_size(key, value, headers):
     return size
 
 
-class Producer:
-    """A simulated Kafka producer. ``Producer({"bootstrap.servers": cluster.bootstrap_servers})``."""
+class Producer(ClientIdentity, ProduceBatch):
+    """A simulated Kafka producer. ``Producer({"bootstrap.servers": cluster.bootstrap_servers})``.
+    ``cluster_id``/``set_sasl_credentials`` come from :mod:`eventsim.client_identity`, ``produce_batch`` from
+    :mod:`eventsim.produce_batch`."""
 
     def __init__(self, conf=None, **kwargs):
         require_conf_dict(conf, kwargs)
@@ -184,6 +195,7 @@ class Producer:
         self._txn_state = "Init" if self._transactional_id else None
         self._txn_partitions = set()
         self._txn_error = None
+        self._txn_failed_deliveries = 0    # delivery reports with an error in the open transaction
         self._closed = False
         self._missing_topics = set()       # topics this producer has reported as not existing
         self._metadata_ms = int(c.get("topic.metadata.refresh.interval.ms", 300000))
@@ -226,6 +238,10 @@ class Producer:
         self._check_known_missing(topic)
         if self._outstanding >= self._queue_max:
             raise BufferError("Local: Queue full")
+        self._enqueue(topic, partition, key, value, headers, timestamp, cb)
+
+    def _enqueue(self, topic, partition, key, value, headers, timestamp, cb):
+        """Count the record as outstanding and route it (``timestamp`` 0: now, as librdkafka takes it)."""
         msg = _Pending(topic, partition, key, value, headers, timestamp if timestamp != 0 else self._clock.now_ms,
                        cb, self._clock.now_ms)
         self._outstanding += 1
@@ -478,9 +494,14 @@ class Producer:
 
     # -- delivery reports ----------------------------------------------------------------------------
     def _report(self, msg, err, offset=OFFSET_INVALID, ts=None, ts_type=TIMESTAMP_CREATE_TIME):
+        """Queue the delivery report. As confluent-kafka builds it: no headers, ``latency()`` the seconds since
+        ``produce()`` (also for a failure), and a failure has no timestamp (``(TIMESTAMP_NOT_AVAILABLE, -1)``)."""
+        timestamp = (ts_type, ts if ts is not None else msg.timestamp) if err is None else (TIMESTAMP_NOT_AVAILABLE, -1)
         report = Message(msg.topic, msg.partition if msg.partition >= 0 else -1, offset, msg.key, msg.value,
-                         msg.headers, (ts_type, ts if ts is not None else msg.timestamp), err)
+                         None, timestamp, err, latency=(self._clock.now_ms - msg.enqueued_ms) / 1000.0)
         self._reports.append((msg.on_delivery, err, report))
+        if err is not None and self._txn_state == "InTransaction":
+            self._txn_failed_deliveries += 1
 
     def _serve(self, max_reports=None):
         served = 0
@@ -566,9 +587,9 @@ class Producer:
             raise KafkaException(KafkaError(KafkaError._NOT_CONFIGURED,
                                             reason="The Transactional API requires transactional.id to be configured"))
         if self._txn_state == "Fenced":
-            raise KafkaException(KafkaError(KafkaError._FENCED, fatal=True,
-                                            reason="This producer has been fenced by a newer instance with the same "
-                                                   "transactional.id"))
+            raise KafkaException(_fenced())
+        if self._txn_state == "Fatal":      # librdkafka raises its fatal error again from every call
+            raise KafkaException(self._txn_error)
         if states and self._txn_state not in states:
             raise KafkaException(KafkaError(KafkaError._STATE,
                                             reason=f"Operation not valid in state {self._txn_state}"))
@@ -595,6 +616,8 @@ class Producer:
                                                     int(self._conf["transaction.timeout.ms"]), on_done)
         err, pid, epoch = self._wait(done, timeout)
         if err is not None:
+            if err.fatal():
+                self._txn_state, self._txn_error = "Fatal", err
             raise KafkaException(err)
         self._pid, self._epoch = pid, epoch
         self._next_seq.clear()
@@ -605,6 +628,7 @@ class Producer:
         self._txn_state = "InTransaction"
         self._txn_partitions = set()
         self._txn_error = None
+        self._txn_failed_deliveries = 0
 
     def send_offsets_to_transaction(self, positions, group_metadata, timeout=-1):
         """Commit the consumer's offsets as part of this transaction (consume-transform-produce)."""
@@ -631,7 +655,7 @@ class Producer:
         (err,) = self._wait(done, timeout)
         if err is not None:
             self._txn_fail(err)
-            raise KafkaException(err)
+            raise KafkaException(_fenced() if self._txn_state == "Fenced" else err)
         self._txn_state = "Ready"
 
     def commit_transaction(self, timeout=-1):
@@ -639,22 +663,33 @@ class Producer:
         self._require_txn("InTransaction")
         self.flush(timeout)
         if self._txn_state == "Fenced":
-            raise KafkaException(self._txn_error)
+            raise KafkaException(_fenced())
         if self._txn_error is not None:
             err = self._txn_error
             raise KafkaException(KafkaError(err.code(), reason=f"{err.str()}: the transaction must be aborted",
                                             txn_requires_abort=True))
+        if self._txn_failed_deliveries:     # e.g. a record for a topic that does not exist
+            raise KafkaException(KafkaError(KafkaError._INCONSISTENT, txn_requires_abort=True, reason=(
+                f"{self._txn_failed_deliveries} message(s) failed delivery (see individual delivery reports): "
+                f"the transaction must be aborted")))
         self._end(True, timeout)
 
     def abort_transaction(self, timeout=-1):
         """Drop what is queued, then write ABORT markers: read_committed consumers will skip these records."""
-        self._require_txn("InTransaction", "Ready")
-        if self._txn_state == "Ready":
-            return
+        self._require_txn("InTransaction")     # librdkafka: _STATE when no transaction is open
         self.purge(in_queue=True, in_flight=False)
         self.flush(timeout)
         self._txn_error = None
+        self._txn_failed_deliveries = 0
         self._end(False, timeout)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """confluent-kafka 2.16: leaving a ``with Producer(...)`` block flushes and closes the producer."""
+        self.close()
+        return False
 
     def close(self):
         """Flush, then release the producer (confluent-kafka 2.16's ``Producer.close()``). Returns ``True``, also

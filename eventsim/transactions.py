@@ -17,8 +17,10 @@ How Kafka transactions work, and what is modelled here:
    producer is fenced by an epoch bump.
 
 Simplifications: the coordinator's own log (``__transaction_state``) is not simulated, and the coordinator
-never fails over; EndTxn returns once every marker is written and replicated (in Kafka the markers are
-written just after the producer's call returns, which a consumer cannot tell apart).
+never fails over; EndTxn returns once every marker is written and replicated. In Kafka the coordinator
+answers EndTxn first and writes the markers just after, so right after ``commit_transaction()`` returns
+``get_watermark_offsets`` may not count the marker yet (and read_committed's last stable offset may
+still be the transaction's first offset) for a moment.
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ class TransactionCoordinator:
             return on_done(None, self._new_pid(), 0)
         max_timeout = int(self.cluster.broker_config("transaction.max.timeout.ms"))
         if timeout_ms > max_timeout:
-            return on_done(KafkaError(KafkaError.INVALID_TRANSACTION_TIMEOUT,
+            return on_done(KafkaError(KafkaError.INVALID_TRANSACTION_TIMEOUT, fatal=True,   # fatal in librdkafka
                                       reason=f"transaction.timeout.ms={timeout_ms} is larger than the broker's "
                                              f"transaction.max.timeout.ms={max_timeout}"), -1, -1)
         meta = self.txns.get(transactional_id)

@@ -151,6 +151,24 @@ def test_producer_prefixes_topics_and_strips_them_in_delivery_reports():
     assert reports == ["orders"]
 
 
+def test_produce_batch_prefixes_the_topic_and_strips_it_in_every_delivery_report():
+    def raw_batch(topic, messages, **kwargs):
+        messages[1]["_error"] = "refused"
+        return 1
+    raw = Recorder(produce_batch=raw_batch)
+    producer = ext.NamespacedProducer(raw, ext.Namespace("alice"))
+    batch_reports, own_reports = [], []
+    messages = [{"value": b"a", "callback": lambda err, msg: own_reports.append(msg.topic())}, {"value": b"b"}]
+    assert producer.produce_batch("orders", messages,
+                                  on_delivery=lambda err, msg: batch_reports.append(msg.topic())) == 1
+    name, args, kwargs = raw.calls[0]
+    assert (name, args[0]) == ("produce_batch", "alice.orders")
+    args[1][0]["callback"](None, Message(topic="alice.orders"))
+    kwargs["on_delivery"](None, Message(topic="alice.orders"))
+    assert own_reports == ["orders"] and batch_reports == ["orders"]
+    assert messages[1]["_error"] == "refused" and "_error" not in messages[0]
+
+
 def test_consumer_subscribes_commits_and_reports_in_the_namespace():
     raw = Recorder(poll=lambda *a, **k: Message(topic="alice.orders", partition=1, offset=41),
                    assignment=lambda: [TopicPartition("alice.orders", 1)],

@@ -198,7 +198,7 @@ def test_headers_round_trip(cluster):
               on_delivery=reports)
     p.produce("t", value="b", partition=0, headers={"h": "v"}, on_delivery=reports)
     p.flush()
-    assert reports[0][1].headers() == [("trace", b"\x00\x01"), ("trace", b"two"), ("none", None)]
+    assert reports[0][1].headers() is None          # confluent-kafka 2.16: delivery reports carry no headers
     stored = cluster.fetch("t", 0, 0).records
     assert stored[0].headers == [("trace", b"\x00\x01"), ("trace", b"two"), ("none", None)]
     assert stored[1].headers == [("h", b"v")]
@@ -479,7 +479,7 @@ def test_acks_0_reports_success_without_an_offset(cluster):
     reports = Reports(cluster)
     p.produce("t", value="x", partition=0, on_delivery=reports)
     p.flush()
-    assert reports.errors() == [None] and reports[0][1].offset() < 0
+    assert reports.errors() == [None] and reports[0][1].offset() is None    # OFFSET_INVALID reads as None
     cluster.advance(10)
     assert log_values(cluster) == ["x"]
 

@@ -235,9 +235,28 @@ class NamespacedProducer(_Wrapper):
         kwargs.update(zip(_PRODUCE_ARGS, args))
         callback = kwargs.pop("on_delivery", None) or kwargs.pop("callback", None)
         if callback is not None:
-            ns = self._ns
-            kwargs["on_delivery"] = lambda err, msg: callback(err, ns.message(msg))
+            kwargs["on_delivery"] = self._report_in_namespace(callback)
         return self.raw.produce(self._ns.add(topic), **kwargs)
+
+    def produce_batch(self, topic, messages, *args, **kwargs):
+        """``produce_batch`` in the namespace: delivery callbacks (the batch's and each message's) see the
+        learner's topic name, and the ``_error`` keys the client sets come back in the caller's dicts."""
+        if not isinstance(messages, list):
+            return self.raw.produce_batch(self._ns.add(topic), messages, *args, **kwargs)
+        for key in ("on_delivery", "callback"):
+            if callable(kwargs.get(key)):
+                kwargs[key] = self._report_in_namespace(kwargs[key])
+        sent = [dict(m, **{k: self._report_in_namespace(m[k]) for k in ("on_delivery", "callback")
+                           if callable(m.get(k))}) if isinstance(m, dict) else m for m in messages]
+        queued = self.raw.produce_batch(self._ns.add(topic), sent, *args, **kwargs)
+        for mine, theirs in zip(messages, sent):
+            if isinstance(mine, dict) and "_error" in theirs:
+                mine["_error"] = theirs["_error"]
+        return queued
+
+    def _report_in_namespace(self, callback):
+        ns = self._ns
+        return lambda err, msg: callback(err, ns.message(msg))
 
     def send_offsets_to_transaction(self, positions, group_metadata, *args, **kwargs):
         return self.raw.send_offsets_to_transaction(self._ns.add_tps(positions), group_metadata, *args, **kwargs)
