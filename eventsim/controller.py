@@ -4,14 +4,16 @@ Modelled behaviour:
 
 * **Crash** (``stop_broker(id)``): the process dies. The controller only notices when the broker's
   heartbeats stop for ``broker.session.timeout.ms`` (9 s by default); then it *fences* the broker,
-  removes it from every ISR (unless it is the last member) and elects a new leader from the ISR for each
+  removes it from every ISR (the last member too: the ISR may be empty) and elects a new leader from the ISR for each
   partition it led. Until then clients get transport errors and retry.
 * **Controlled shutdown** (``stop_broker(id, clean=True)``): the broker asks the controller to move
   leadership away first, so there is no unavailability window.
-* **Leader election**: the first live replica, in replica order, that is in the ISR. If none is alive:
-  with ``unclean.leader.election.enable=false`` the partition goes offline (leader ``-1``,
-  ``LEADER_NOT_AVAILABLE``) until an ISR member returns; with ``true`` an out-of-sync replica takes over
-  and whatever it lacks is lost.
+* **Leader election**: the first live replica, in replica order, that is in the ISR; if the ISR is empty,
+  the first live *eligible leader replica* (ELR, KIP-966: replicas that left an ISR smaller than
+  ``min.insync.replicas``, see ``replication.py``). If none is alive: with
+  ``unclean.leader.election.enable=false`` the partition goes offline (leader ``-1``,
+  ``LEADER_NOT_AVAILABLE``, an empty ISR) until one returns; with ``true`` an out-of-sync replica takes
+  over and whatever it lacks is lost.
 * **Preferred leader election**: the first replica in the list is the *preferred* leader;
   ``auto.leader.rebalance.enable`` moves leadership back to it every
   ``leader.imbalance.check.interval.seconds`` (or on demand, ``elect_preferred_leaders()``).
@@ -106,6 +108,7 @@ class Controller:
                     self._set_leader(part, others[0], f"controlled shutdown of broker {broker_id}")
                 else:
                     self._set_leader(part, -1, f"controlled shutdown of broker {broker_id}, no other ISR member")
+                    part.remove_from_isr(broker_id)
             else:
                 part.remove_from_isr(broker_id)
 
@@ -131,14 +134,18 @@ class Controller:
 
     # -- elections ---------------------------------------------------------------------------------------
     def elect(self, part, reason=""):
-        """Pick a new leader for ``part`` from the live ISR (or unclean, if the topic allows it)."""
+        """Pick a new leader for ``part`` from the live ISR, from the eligible leader replicas if the ISR is
+        empty (KIP-966), or unclean, if the topic allows it."""
         live_isr = [b for b in part.replicas if b in part.isr and self.cluster.broker_usable(b)]
         if live_isr:
             return self._set_leader(part, live_isr[0], reason)
+        eligible = [b for b in part.replicas if not part.isr and b in part.elr and self.cluster.broker_usable(b)]
+        if eligible:
+            return self._set_leader(part, eligible[0], reason + "; elected from the eligible leader replicas")
         unclean = part.topic.config_value("unclean.leader.election.enable").lower() == "true"
         live = [b for b in part.replicas if self.cluster.broker_usable(b)]
         if unclean and live:
-            part.isr = [live[0]]
+            part.isr, part.elr = [live[0]], []
             return self._set_leader(part, live[0], reason + "; UNCLEAN election: records the old ISR had may be lost")
         if part.leader != -1:
             self._set_leader(part, -1, reason + "; no in-sync replica alive: partition offline")
@@ -147,7 +154,7 @@ class Controller:
         old = part.leader
         epoch = part.leader_epoch + 1
         if new_leader >= 0 and new_leader not in part.isr:
-            part.isr = [new_leader]
+            part.change_isr([new_leader])         # an ELR member leads alone (it leaves the ELR)
         part.become_leader(new_leader, epoch)
         self.cluster.record_event(f"{part.name}: leader {old} \u2192 {new_leader}, epoch {epoch}"
                                   + (f" ({reason})" if reason else ""))

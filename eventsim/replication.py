@@ -18,6 +18,13 @@ What is modelled, as Kafka's ``Partition`` / ``ReplicaFetcherThread`` do it:
 * ``min.insync.replicas`` with ``acks=all``: a write is refused with ``NOT_ENOUGH_REPLICAS`` (19) when
   the ISR is too small, and a write that was appended but completes with a shrunken ISR gets
   ``NOT_ENOUGH_REPLICAS_AFTER_APPEND`` (20).
+* **Strict min ISR** (KIP-966, Kafka 4): while the ISR is smaller than ``min.insync.replicas`` the high
+  watermark does not move, so an ``acks=1`` write the leader accepted stays invisible to consumers until
+  the ISR has grown back.
+* **Eligible leader replicas** (ELR, KIP-966, on by default since Kafka 4.1): the ISR may become empty
+  (an offline partition lists no ISR). Replicas that leave an ISR already smaller than
+  ``min.insync.replicas`` stay *eligible to lead*: they have every record below the high watermark. When
+  the ISR is empty, the controller elects a leader from them.
 
 * ISR changes are the controller's to make (the leader asks with ``AlterPartition``): while the quorum
   has no active controller the ISR can neither shrink nor grow, so an ``acks=all`` write that waits for
@@ -25,7 +32,9 @@ What is modelled, as Kafka's ``Partition`` / ``ReplicaFetcherThread`` do it:
 
 Simplifications: one record batch per produce request per partition; fetch size limits are a record
 count (``FOLLOWER_FETCH_MAX_RECORDS``), not bytes; an ISR change takes effect at once when an active
-controller exists (no AlterPartition round trip is simulated).
+controller exists (no AlterPartition round trip is simulated); a broker that crashed stays in the ELR
+(Kafka removes a replica that restarts after an unclean shutdown and falls back to the partition's last
+known leader, which for one replica is the same broker).
 """
 from __future__ import annotations
 
@@ -100,6 +109,7 @@ class Partition:
         self.index = index
         self.replicas = list(replicas)
         self.isr = list(replicas)
+        self.elr = []                  # eligible leader replicas (KIP-966)
         self.leader = replicas[0]
         self.leader_epoch = 0
         self.replica = {b: Replica(self, b) for b in replicas}
@@ -151,6 +161,11 @@ class Partition:
 
     def config_int(self, key):
         return int(self.topic.config_value(key))
+
+    def effective_min_isr(self):
+        """``min.insync.replicas``, but never more than the partition has replicas (Kafka 4.x's
+        ``Partition.effectiveMinIsr``): with one replica and ``min.insync.replicas=2``, ``acks=all`` works."""
+        return min(self.config_int("min.insync.replicas"), len(self.replicas))
 
     # -- leadership (called by the controller) ----------------------------------------------------------
     def become_leader(self, broker_id, epoch):
@@ -339,7 +354,7 @@ class Partition:
         state = self._followers[broker_id]
         epoch_start = dict(leader.log.epoch_entries()).get(self.leader_epoch, 0)
         if state.fetch_offset >= leader.high_watermark and state.fetch_offset >= epoch_start:
-            self.isr = sorted(self.isr + [broker_id], key=self.replicas.index)
+            self.change_isr(self.isr + [broker_id])
             self.cluster.record_event(f"{self.name}: broker {broker_id} rejoined the ISR {self.isr}")
 
     def shrink_isr(self):
@@ -349,23 +364,36 @@ class Partition:
         out = [b for b in self.isr if b != self.leader and not self._follower_caught_up(b)]
         if not out:
             return
-        self.isr = [b for b in self.isr if b not in out]
+        self.change_isr([b for b in self.isr if b not in out])
         self.cluster.record_event(f"{self.name}: ISR shrank to {self.isr} (broker(s) {out} fell behind)")
         self.maybe_increment_hw()
 
     def remove_from_isr(self, broker_id):
-        """The controller fenced this broker: it leaves the ISR (unless it is the last member)."""
-        if broker_id in self.isr and len(self.isr) > 1:
-            self.isr = [b for b in self.isr if b != broker_id]
+        """The controller fenced this broker, or it shut down: it leaves the ISR, the last member too (the
+        ISR may be empty since KIP-966; that member stays an eligible leader replica)."""
+        if broker_id in self.isr:
+            self.change_isr([b for b in self.isr if b != broker_id])
             self.maybe_increment_hw()
+
+    def change_isr(self, new_isr):
+        """Commit a new ISR and keep the eligible leader replicas (KIP-966, the controller's
+        ``PartitionChangeBuilder``): an ISR of at least ``min.insync.replicas`` members clears them; a smaller
+        one makes every replica that was in the ISR or the ELR, and is not in the new ISR, eligible."""
+        new_isr = sorted(set(new_isr), key=self.replicas.index)
+        if len(new_isr) >= self.effective_min_isr():
+            self.elr = []
+        else:
+            self.elr = [b for b in self.replicas if (b in self.isr or b in self.elr) and b not in new_isr]
+        self.isr = new_isr
 
     def maybe_increment_hw(self):
         """Kafka's ``Partition.maybeIncrementLeaderHW``: the high watermark is the smallest log end offset
         among the ISR. A new leader does not know its followers' positions yet (they count as 0 until they
         fetch), so its HW moves only once they have fetched, unless it is alone in the ISR: then the HW is
-        its own log end offset at once."""
+        its own log end offset at once. Under ``min.insync.replicas`` it does not move at all (strict min
+        ISR, KIP-966)."""
         leader = self.leader_replica
-        if leader is None:
+        if leader is None or len(self.isr) < self.effective_min_isr():
             return
         ends = [leader.log_end_offset]
         ends += [self._followers[b].fetch_offset for b in self.isr if b != self.leader and b in self._followers]
@@ -380,7 +408,7 @@ class Partition:
     def append(self, records, acks, complete, producer_id=-1, producer_epoch=-1, base_sequence=-1):
         """Leader-side handling of one produce batch. ``complete(err, base_offset)`` is called once."""
         leader = self.leader_replica
-        min_isr = self.config_int("min.insync.replicas")
+        min_isr = self.effective_min_isr()
         if acks == -1 and len(self.isr) < min_isr:
             return complete(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS,
                                        reason=f"Broker: Not enough in-sync replicas: ISR {self.isr} is smaller than "
@@ -406,7 +434,7 @@ class Partition:
     def _wait_for_replication(self, required_offset, complete):
         """acks=all: complete once the high watermark reaches ``required_offset`` (a *delayed produce*)."""
         if self.leader_replica.high_watermark >= required_offset:
-            if len(self.isr) < self.config_int("min.insync.replicas"):
+            if len(self.isr) < self.effective_min_isr():
                 return complete(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND))
             return complete(None)
         delayed = DelayedProduce(required_offset, complete)
@@ -419,7 +447,7 @@ class Partition:
         for d in [d for d in self._delayed if d.required_offset <= hw]:
             self._delayed.remove(d)
             d.timer.cancel()
-            if len(self.isr) < self.config_int("min.insync.replicas"):
+            if len(self.isr) < self.effective_min_isr():
                 d.complete(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND))
             else:
                 d.complete(None)

@@ -973,7 +973,8 @@ class World:
                 if len(reps) != len(topic.partitions[0].replicas):
                     problems.append(f"{where}: replication factor {len(reps)} differs from partition 0's "
                                     f"{len(topic.partitions[0].replicas)}")
-                if not isr or len(set(isr)) != len(isr) or not set(isr) <= set(reps):
+                # an empty ISR only for an offline partition (eligible leader replicas, KIP-966)
+                if (not isr and leader >= 0) or len(set(isr)) != len(isr) or not set(isr) <= set(reps):
                     problems.append(f"{where}: ISR {isr} is empty, has duplicates or is not within replicas {reps}")
                 if leader >= 0 and leader not in isr:
                     problems.append(f"{where}: leader {leader} not in ISR {isr}")
@@ -991,9 +992,10 @@ class World:
                     r_lso, r_hw, r_leo = rep.log.log_start_offset, rep.high_watermark, rep.log_end_offset
                     if not 0 <= r_lso <= r_hw <= r_leo:
                         problems.append(f"{where}@{b}: not 0 <= log start {r_lso} <= HW {r_hw} <= LEO {r_leo}")
-                # HW == LEO for a live leader alone in the ISR, once time has moved on
+                # HW == LEO for a live leader alone in the ISR, once time has moved on (unless that is
+                # below min.insync.replicas: then the HW stays, Kafka 4's strict min ISR, KIP-966)
                 lone = (leader >= 0 and isr == [leader] and c.broker_alive(leader)
-                        and not c.brokers[leader].paused)
+                        and not c.brokers[leader].paused and part.effective_min_isr() <= 1)
                 lag_key = (topic.topic_id, part.index, part.leader_epoch)
                 if lone and hw < leo:
                     seen = self.lone_leader_lag.setdefault(lag_key, now)
