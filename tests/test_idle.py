@@ -235,3 +235,36 @@ def test_a_member_waiting_for_its_next_poll_to_rejoin_does_not_stop_idle_time_fr
     assert data["assignment"] == [["t0", p] for p in range(5)]
     monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
     assert _abandoned_member_sees_new_partitions_story()[0] == skipped
+
+
+def _member_expelled_while_the_cluster_was_down_story():
+    """Every broker is down for longer than ``session.timeout.ms`` while the application is not polling:
+    when they are back, the coordinator has expired the member (UNKNOWN_MEMBER_ID on its next heartbeat),
+    so it is out of the group and stops heartbeating until its next poll rejoins."""
+    cl = Cluster(brokers=3, seed=7)
+    cl.create_topic("t0", 3, 3)
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest",
+                  "session.timeout.ms": 10_000})
+    c.subscribe(["t0"])
+    c.poll(5)
+    for broker in (1, 2, 3):
+        cl.stop_broker(broker)
+    cl.advance(30_000)
+    for broker in (1, 2, 3):
+        cl.start_broker(broker)
+    cl.advance(60_000)
+    runs = _count_timer_runs(cl)
+    cl.advance(2 * DAY_MS)
+    timer_runs = runs["n"]
+    polled = [c.poll(10) for _ in range(3)]
+    return json.dumps({"events": cl.events, "polled": [m and (m.error() and m.error().name()) for m in polled],
+                       "assignment": sorted((tp.topic, tp.partition) for tp in c.assignment()),
+                       "now": cl.now_ms}), timer_runs
+
+
+def test_a_member_out_of_its_group_stops_heartbeating_and_lets_idle_time_be_skipped(monkeypatch):
+    skipped, timer_runs = _member_expelled_while_the_cluster_was_down_story()
+    assert timer_runs < 5_000               # instead of a no-op heartbeat every 3 s for two days
+    assert json.loads(skipped)["assignment"] == [["t0", p] for p in range(3)]
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _member_expelled_while_the_cluster_was_down_story()[0] == skipped
