@@ -47,6 +47,7 @@ import uuid
 import weakref
 from pathlib import Path
 
+from ..cluster import COURSE_BROKER_SETTINGS
 from ..errors import KafkaError, KafkaException
 from .base import BackendError, BackendUnavailable, RealKafkaBackend, _check_id
 
@@ -146,12 +147,9 @@ def new_cluster_id():
             return cluster_id
 
 
-#: The broker settings the simulator and the real clusters share, with the simulator's values (one copy:
-#: ``eventsim.cluster.BROKER_DEFAULTS``).
-SHARED_BROKER_SETTINGS = ("auto.create.topics.enable", "num.partitions", "default.replication.factor",
-                          "min.insync.replicas", "unclean.leader.election.enable",
-                          "group.initial.rebalance.delay.ms", "replica.lag.time.max.ms",
-                          "broker.session.timeout.ms")
+#: The broker settings the simulator and the real clusters share (one copy:
+#: ``eventsim.cluster.COURSE_BROKER_SETTINGS``).
+SHARED_BROKER_SETTINGS = tuple(COURSE_BROKER_SETTINGS)
 
 #: How often real brokers apply retention and look for logs to compact. Kafka's defaults (5 min, 15 s)
 #: would make ``run_retention_now()`` wait minutes; the simulator runs them on demand instead.
@@ -167,8 +165,7 @@ def simulator_like_config(n):
     The first group makes real Kafka behave like the simulator's defaults (docs/architecture.md); the
     second makes failover faster and the brokers lighter on a small machine without risking data.
     """
-    from ..cluster import BROKER_DEFAULTS
-    config = {key: BROKER_DEFAULTS[key] for key in SHARED_BROKER_SETTINGS}
+    config = dict(COURSE_BROKER_SETTINGS)
     config.update({
         "offsets.topic.replication.factor": min(3, n),
         "transaction.state.log.replication.factor": min(3, n),
