@@ -522,8 +522,11 @@ class Cluster(Operations):
         for k, v in changes.items():
             if v is None:
                 new.pop(k, None)
+        min_isr_before = topic.config_value("min.insync.replicas")
         topic.overrides = new
         self.record_event(f"topic {name}: config changed {dict(changes)}")
+        if topic.config_value("min.insync.replicas") != min_isr_before:
+            self.controller.min_isr_changed(topic)
         return None
 
     # -- Metadata ------------------------------------------------------------------------------------------

@@ -185,8 +185,7 @@ class Consumer(ClientIdentity):
         self._last_poll_ms = self._clock.now_ms
         self._in_poll = False
         if self._auto_commit:
-            self._every("auto-commit", self._auto_commit_ms, self._auto_commit_tick,
-                        quiet=lambda: not self._pending_offsets())
+            self._every("auto-commit", self._auto_commit_ms, self._auto_commit_tick, quiet=self._auto_commit_quiet)
 
     def __repr__(self):
         state = "closed" if self._closed else f"{len(self._assignment)} partition(s) assigned"
@@ -903,6 +902,12 @@ class Consumer(ClientIdentity):
             if err is None and part is not None:
                 part.committed = offsets[key]
         return result
+
+    def _auto_commit_quiet(self):
+        """An auto-commit now would change nothing: nothing to commit, or no coordinator to commit to and no
+        ``on_commit`` callback to tell of the failure."""
+        return not self._pending_offsets() or (
+            self._on_commit is None and not self._coordinator.coordinator_available(self._group_id))
 
     def _auto_commit_tick(self):
         if self._joining:

@@ -132,6 +132,14 @@ class Controller:
             elif part.leader != broker_id:
                 part.start_follower(broker_id)
 
+    def min_isr_changed(self, topic):
+        """A topic's ``min.insync.replicas`` changed: the controller clears its partitions' eligible leader
+        replicas (KIP-966's ``ClearElrRecord``; Kafka's docs: "If min.insync.replicas is updated for a topic,
+        the ELR field will be cleaned"). They were chosen against the old minimum; under a lower one the high
+        watermark may move past what they hold, so electing one later could lose acknowledged records."""
+        for part in topic.partitions:
+            part.elr = []
+
     # -- elections ---------------------------------------------------------------------------------------
     def elect(self, part, reason=""):
         """Pick a new leader for ``part`` from the live ISR, from the eligible leader replicas if the ISR is

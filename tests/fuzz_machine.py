@@ -174,6 +174,13 @@ def _in_eventsim(filename):
     return os.path.abspath(filename).startswith(EVENTSIM_DIR)
 
 
+def _is_confluent_argument_check(frame, tb):
+    """A deliberate raise in one of confluent-kafka's own argument checks (``AdminClient._check_*``), which
+    the package calls so that bad input gets exactly the real client's errors."""
+    return ("confluent_kafka" in frame.filename and frame.name.startswith("_check")
+            and _is_raise_instruction(tb))
+
+
 def classify_exception(exc):
     """``(EXPECTED | RAW, where)`` for an exception that came out of one call to the package."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -200,6 +207,8 @@ def classify_exception(exc):
         return EXPECTED, where                      # an error the package set on an admin future
     if is_closed_handle:
         return RAW, where
+    if pkg and _is_confluent_argument_check(last, tb):
+        return EXPECTED, where                      # the real client's own argument check, reused
     if pkg:
         return RAW, where + " (raised by library code called from inside the package)"
     return EXPECTED, where                          # confluent-kafka's constructors (C code)
@@ -288,7 +297,10 @@ class World:
         # what the invariants remember
         self.acked = []             # (topic_id, topic, partition, offset, value) acked with acks=all, RF>=2, minISR>=2
         self.epochs = {}            # (topic_id, partition) -> highest leader epoch seen
-        self.lone_leader_lag = {}   # (topic_id, partition, epoch) -> now_ms when HW < LEO with ISR == [leader] was seen
+        self.lone_leader_lag = {}   # (topic_id, partition, epoch) -> (now_ms when HW < LEO with ISR == [leader]
+        #                             was seen, the LEO below which that is allowed: -1, or the LEO then if
+        #                             min.insync.replicas had just dropped)
+        self.min_isr_seen = {}      # (topic_id, partition, epoch) -> effective min.insync.replicas at the last check
         self.step = 0
         # one topic to start with: 3 partitions, RF 3, min.insync.replicas 2
         self.admin.create_topics([NewTopic("t0", 3, 3, config={"min.insync.replicas": "2"})])["t0"].result()
@@ -993,13 +1005,18 @@ class World:
                     if not 0 <= r_lso <= r_hw <= r_leo:
                         problems.append(f"{where}@{b}: not 0 <= log start {r_lso} <= HW {r_hw} <= LEO {r_leo}")
                 # HW == LEO for a live leader alone in the ISR, once time has moved on (unless that is
-                # below min.insync.replicas: then the HW stays, Kafka 4's strict min ISR, KIP-966)
+                # below min.insync.replicas: then the HW stays, Kafka 4's strict min ISR, KIP-966). When
+                # min.insync.replicas has just dropped to 1 the HW moves only at the next write (as on
+                # Kafka 4.4, which does not recompute it on a config change): until the LEO grows.
+                min_isr = part.effective_min_isr()
                 lone = (leader >= 0 and isr == [leader] and c.broker_alive(leader)
-                        and not c.brokers[leader].paused and part.effective_min_isr() <= 1)
+                        and not c.brokers[leader].paused and min_isr <= 1)
                 lag_key = (topic.topic_id, part.index, part.leader_epoch)
+                min_isr_dropped = self.min_isr_seen.get(lag_key, min_isr) > min_isr
+                self.min_isr_seen[lag_key] = min_isr
                 if lone and hw < leo:
-                    seen = self.lone_leader_lag.setdefault(lag_key, now)
-                    if now > seen:
+                    seen, baseline = self.lone_leader_lag.setdefault(lag_key, (now, leo if min_isr_dropped else -1))
+                    if now > seen and leo > baseline:
                         problems.append(f"{where}: leader {leader} alone in the ISR has HW {hw} < LEO {leo} since "
                                         f"{seen} ms (now {now} ms, epoch {part.leader_epoch})")
                 else:

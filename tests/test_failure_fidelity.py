@@ -115,3 +115,25 @@ def test_an_isr_back_at_min_isr_clears_the_eligible_leader_replicas():
     assert part.isr == [leader] and part.elr == [other]
     cluster.start_broker(follower)
     assert sorted(part.isr) == sorted([leader, follower]) and part.elr == []
+
+
+def test_changing_min_insync_replicas_clears_the_eligible_leader_replicas():
+    """Found by the fuzz test: a replica made eligible under min.insync.replicas=2 stayed eligible after the
+    minimum dropped to 1, the high watermark then moved past what it held, and once it was elected the
+    replicas disagreed below the high watermark (acknowledged records lost)."""
+    cluster, part = make_cluster(min_isr=2)
+    cluster.stop_broker(2, clean=True)
+    cluster.stop_broker(3, clean=True)
+    assert part.isr == [1] and part.elr == [3]
+    assert cluster.alter_topic_config("t", {"min.insync.replicas": "1"}) is None
+    assert part.elr == []
+    assert deliver(cluster, b"acked", acks="1") is None
+    assert high_watermark(cluster) == 1
+    cluster.stop_broker(1, clean=False)
+    cluster.advance(20_000)
+    cluster.start_broker(3)
+    cluster.advance(20_000)
+    assert part.leader == -1                         # broker 3 lacks the acknowledged record: it may not lead
+    cluster.start_broker(1)
+    cluster.advance(20_000)
+    assert part.leader == 1 and high_watermark(cluster) == 1

@@ -4,7 +4,7 @@ import json
 import pytest
 
 import eventsim.idle as idle
-from eventsim import Cluster, Consumer, Producer
+from eventsim import Cluster, Consumer, Producer, TopicPartition
 
 DAY_MS = 86_400_000
 
@@ -268,3 +268,43 @@ def test_a_member_out_of_its_group_stops_heartbeating_and_lets_idle_time_be_skip
     assert json.loads(skipped)["assignment"] == [["t0", p] for p in range(3)]
     monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
     assert _member_expelled_while_the_cluster_was_down_story()[0] == skipped
+
+
+def _auto_commit_without_coordinator_story():
+    """A consumer reads records, then every broker stops for longer than ``session.timeout.ms``; when they
+    are back its coordinator expels it (UNKNOWN_MEMBER_ID) before it commits, and then they stop again. Its
+    offsets are still to be committed, but each auto-commit finds no coordinator and changes nothing."""
+    cl = Cluster(brokers=3, seed=8)
+    cl.create_topic("t0", 1, 3)
+    p = Producer({"bootstrap.servers": cl.bootstrap_servers})
+    for i in range(3):
+        p.produce("t0", b"v%d" % i)
+    p.flush()
+    c = Consumer({"bootstrap.servers": cl.bootstrap_servers, "group.id": "g", "auto.offset.reset": "earliest",
+                  "session.timeout.ms": 10_000, "auto.commit.interval.ms": 60_000})
+    c.subscribe(["t0"])
+    read = [m.value() for m in c.consume(3, timeout=10)]
+    for broker in (1, 2, 3):
+        cl.stop_broker(broker)
+    cl.advance(30_000)
+    for broker in (1, 2, 3):
+        cl.start_broker(broker)
+    cl.advance(5_000)
+    for broker in (1, 2, 3):
+        cl.stop_broker(broker)
+    cl.advance(60_000)
+    runs = _count_timer_runs(cl)
+    cl.advance(2 * DAY_MS)
+    timer_runs = runs["n"]
+    for broker in (1, 2, 3):
+        cl.start_broker(broker)
+    polled = [c.poll(10) for _ in range(3)]
+    return json.dumps({"events": cl.events, "read": [v.decode() for v in read], "now": cl.now_ms,
+                       "polled": [m and (m.error() and m.error().name()) for m in polled]}), timer_runs
+
+
+def test_an_auto_commit_with_no_coordinator_to_commit_to_lets_idle_time_be_skipped(monkeypatch):
+    skipped, timer_runs = _auto_commit_without_coordinator_story()
+    assert timer_runs < 5_000               # instead of an auto-commit attempt every 5 s for two days
+    monkeypatch.setattr(idle, "SKIP_FROM_MS", float("inf"))
+    assert _auto_commit_without_coordinator_story()[0] == skipped
