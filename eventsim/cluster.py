@@ -23,6 +23,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from . import config as _config
+from . import record_validation
 from .clock import VirtualClock
 from .controller import Controller
 from .operations import Operations
@@ -590,9 +591,10 @@ class Cluster(Operations):
         return part, None
 
     def produce(self, topic, partition, records, *, acks, on_done, leader_hint=None,
-                producer_id=-1, producer_epoch=-1, base_sequence=-1, transactional=False):
+                producer_id=-1, producer_epoch=-1, base_sequence=-1, transactional=False, compression="none"):
         """Produce: send one batch to the partition leader. ``on_done(err, base_offset)`` runs when the
-        response reaches the client (never for a lost response; the client's request timeout handles that)."""
+        response reaches the client (never for a lost response; the client's request timeout handles that).
+        ``compression`` is the producer's ``compression.type`` (see :mod:`eventsim.record_validation`)."""
         target = leader_hint if leader_hint is not None else self.leader_for(topic, partition)
 
         def respond(err, base_offset, via):
@@ -610,9 +612,9 @@ class Cluster(Operations):
                 return respond(KafkaError(KafkaError.INVALID_RECORD,
                                           reason=f"Broker: Invalid record: compacted topic {topic} cannot accept "
                                                  f"a message without a key"), -1, part.leader)
-            limit = int(part.topic.config_value("max.message.bytes"))
-            if any(r.size_bytes() > limit for r in records):
-                return respond(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE), -1, part.leader)
+            invalid = record_validation.validate(part.topic, records, compression, self.clock.now_ms)
+            if invalid is not None:
+                return respond(invalid, -1, part.leader)
             for r in records:
                 r.transactional = transactional
             leader = part.leader

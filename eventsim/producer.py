@@ -39,6 +39,7 @@ from . import partitioner as _partitioner
 from . import timeouts as _timeouts
 from .client_identity import ClientIdentity
 from .cluster import Cluster
+from .compression import BATCH_OVERHEAD, varint_size
 from .config import client_config, require_conf_dict, validate_topic_name
 from .errors import KafkaError, KafkaException
 from .log import Record
@@ -135,22 +136,30 @@ def _normalize_headers(headers):
 RECORD_MAX_OVERHEAD = 36
 
 
-def _varint_size(n):
-    size = 1
-    while n >= 0x80:
-        n >>= 7
-        size += 1
-    return size
-
-
 def _record_size(key, value, headers):
     """The size librdkafka compares with ``message.max.bytes`` before it queues a record (measured with
-    confluent-kafka 2.16: a 999 964-byte value passes, 999 965 bytes are ``MSG_SIZE_TOO_LARGE``)."""
+    confluent-kafka 2.16: a 999 964-byte value passes, 999 965 bytes are ``MSG_SIZE_TOO_LARGE``). Each header
+    adds its name and value and their lengths as zig-zag varints (a 100-byte value's length takes 2 bytes)."""
     size = RECORD_MAX_OVERHEAD + len(key or b"") + len(value or b"")
     for k, v in headers or []:
         k = k.encode()
-        size += _varint_size(len(k)) + len(k) + _varint_size(len(v or b"")) + len(v or b"")
+        size += varint_size(len(k)) + len(k) + varint_size(len(v or b"")) + len(v or b"")
     return size
+
+
+def take_batch(queue, max_count, max_bytes):
+    """The next batch from a partition's queue: at most ``batch.num.messages`` (``max_count``) records and,
+    past the first, at most ``batch.size`` (``max_bytes``) bytes, each record counted as librdkafka does
+    (key + value + headers + 36 bytes of overhead) plus the 61-byte batch header."""
+    msgs, size = [queue.popleft()], BATCH_OVERHEAD
+    size += _record_size(msgs[0].key, msgs[0].value, msgs[0].headers)
+    while queue and len(msgs) < max_count:
+        more = _record_size(queue[0].key, queue[0].value, queue[0].headers)
+        if size + more > max_bytes:
+            break
+        msgs.append(queue.popleft())
+        size += more
+    return msgs
 
 
 class Producer(ClientIdentity, ProduceBatch):
@@ -169,6 +178,8 @@ class Producer(ClientIdentity, ProduceBatch):
         self._linger = int(c["linger.ms"])
         self._max_message_bytes = int(c["message.max.bytes"])
         self._batch_max = int(c["batch.num.messages"])
+        self._batch_bytes = int(c["batch.size"])
+        self._compression = c["compression.type"]
         self._retries = int(c["retries"])
         self._backoff = int(c["retry.backoff.ms"])
         self._backoff_max = int(c.get("retry.backoff.max.ms", 1000))
@@ -335,7 +346,7 @@ class Producer(ClientIdentity, ProduceBatch):
             if self._idempotent and self._pid < 0:
                 self._clock.schedule(self._backoff, lambda: self._send_ready(tp), "wait for producer id")
                 return
-            msgs = [queue.popleft() for _ in range(min(self._batch_max, len(queue)))]
+            msgs = take_batch(queue, self._batch_max, self._batch_bytes)
             batch = _Batch(tp, msgs)
             if self._idempotent:
                 batch.base_sequence = self._next_seq[tp]
@@ -359,7 +370,7 @@ class Producer(ClientIdentity, ProduceBatch):
                           timestamp_type=TIMESTAMP_CREATE_TIME) for m in batch.msgs]
         if self._acks == 0:
             self._cluster.produce(tp[0], tp[1], records, acks=0, on_done=lambda err, base: None,
-                                  leader_hint=leader if leader >= 0 else None)
+                                  leader_hint=leader if leader >= 0 else None, compression=self._compression)
             self._clock.schedule(0, lambda: self._on_response(batch, batch.generation, None, OFFSET_INVALID, None))
             return
         batch.timer = self._clock.schedule(self._request_timeout, lambda: self._on_response(
@@ -369,7 +380,8 @@ class Producer(ClientIdentity, ProduceBatch):
                               on_done=lambda err, base, g=batch.generation, r=records:
                               self._on_response(batch, g, err, base, r),
                               producer_id=self._pid, producer_epoch=self._epoch,
-                              base_sequence=batch.base_sequence, transactional=self._transactional_id is not None)
+                              base_sequence=batch.base_sequence, transactional=self._transactional_id is not None,
+                              compression=self._compression)
 
     def _awaiting(self, tp):
         """In-flight batches still waiting for their response, in the order they were sent."""

@@ -789,7 +789,9 @@ def offsets_for_times_edges(run):
     before the first record gives offset 0), -1 (``OFFSET_END``) after the last record, and the logical
     timestamps -1 (latest: the high watermark) and -2 (earliest: the log start offset). A partition listed
     twice in one call is one ListOffsets entry: the timestamp listed last answers both places."""
-    topic = run.topic(partitions=1)
+    # Records stamped in 1970 are far older than retention.ms: the course's real brokers check retention
+    # every second and would delete them at once, so this topic keeps records forever.
+    topic = run.topic(partitions=1, config={"retention.ms": "-1"})
     producer = run.kafka.Producer({})
     for ts in (1000, 2000, 3000):
         producer.produce(topic, b"t%d" % ts, timestamp=ts)
