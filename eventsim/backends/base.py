@@ -311,8 +311,12 @@ class RealKafkaBackend(Backend):
         return Consumer(self.client_conf(conf), **kwargs)
 
     def admin(self, conf=None, **kwargs):
+        """A confluent-kafka ``AdminClient`` whose ``create_topics`` results wait until the brokers list
+        the new topic (``visible_topics.py``)."""
         from confluent_kafka.admin import AdminClient
-        return AdminClient(self.client_conf(conf), **kwargs)
+        from .visible_topics import TopicsVisibleAdmin
+        conf = self.client_conf(conf)
+        return TopicsVisibleAdmin(AdminClient(conf, **kwargs), conf)
 
     AdminClient = admin
 

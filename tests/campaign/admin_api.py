@@ -304,18 +304,21 @@ def preferred_leader_election_after_a_broker_restart(run):
     def describe():
         # a fresh admin client per call: one that was connected to the stopped broker can wait out its
         # request timeout on real Kafka (see Run.admin)
-        desc = run.admin().describe_topics(TopicCollection([topic]))[topic].result(timeout=TIMEOUT)
+        fresh = run.admin()                 # kept alive until the result is in (a destroyed client fails it)
+        desc = fresh.describe_topics(TopicCollection([topic]))[topic].result(timeout=TIMEOUT)
         return sorted(desc.partitions, key=lambda p: p.id)
 
     def answers(kind, parts):
-        result = run.admin().elect_leaders(kind, parts).result(timeout=TIMEOUT)
+        fresh = run.admin()
+        result = fresh.elect_leaders(kind, parts).result(timeout=TIMEOUT)
         return {k.partition: (v.name() if v else None) for k, v in result.items()}
     stopped = describe()[0].replicas[0].id
     hit = [p.id for p in describe() if p.replicas[0].id == stopped]
     try:
         run.kafka.stop_broker(stopped)
         moved_away = all(p.leader is not None and p.leader.id != stopped for p in describe())
-        nodes_while_down = sorted(n.id for n in run.admin().describe_cluster().result(timeout=TIMEOUT).nodes)
+        fresh = run.admin()
+        nodes_while_down = sorted(n.id for n in fresh.describe_cluster().result(timeout=TIMEOUT).nodes)
         while_down = answers(ElectionType.PREFERRED, [tps[p] for p in hit])
         unclean = answers(ElectionType.UNCLEAN, [tps[p] for p in hit])
         run.kafka.start_broker(stopped)
