@@ -190,6 +190,10 @@ def classify_exception(exc):
     if any(f.filename.endswith(os.sep + "clock.py") and _in_eventsim(f.filename) for f in frames):
         return RAW, where + " (raised out of a timer callback while virtual time ran)"
     is_closed_handle = isinstance(exc, RuntimeError) and "closed" in str(exc).lower()
+    if isinstance(exc, SystemError) and not pkg:
+        # confluent-kafka's own C types failing while the call's arguments are built (e.g. hashing
+        # TopicPartition('', -1) as a dict key): the package was never reached, as on the real client
+        return EXPECTED, where
     if not isinstance(exc, EXPECTED_TYPES) and not is_closed_handle:
         return RAW, where
     last = frames[-1] if frames else None
