@@ -139,6 +139,14 @@ def test_a_consumer_retrying_for_a_coordinator_that_cannot_come_back_is_idle(mon
     assert _consumer_without_coordinator_story()[0] == skipped
 
 
+def _partitions_story(cl):
+    """What a story ends with: the events, and each partition's leader, ISR, epoch and replica offsets."""
+    parts = {part.name: (part.leader, sorted(part.isr), part.leader_epoch,
+                         {b: (r.log.log_start_offset, r.log_end_offset, r.high_watermark)
+                          for b, r in part.replica.items()}) for part in cl.all_partitions()}
+    return json.dumps({"events": cl.events, "parts": parts, "now": cl.now_ms}, default=str)
+
+
 def _isolated_broker_story():
     """Broker 1 is cut off the network for three days while writes go on: its followers retry their fetches
     every ``replica.fetch.backoff.ms`` in vain, which changes nothing until the network heals."""
@@ -152,10 +160,7 @@ def _isolated_broker_story():
     cl.advance(3 * DAY_MS)
     cl.heal_network()
     cl.advance(60_000)
-    parts = {part.name: (part.leader, sorted(part.isr), part.leader_epoch,
-                         {b: (r.log.log_start_offset, r.log_end_offset, r.high_watermark)
-                          for b, r in part.replica.items()}) for part in cl.all_partitions()}
-    return json.dumps({"events": cl.events, "parts": parts, "now": cl.now_ms}, default=str), cl
+    return _partitions_story(cl), cl
 
 
 def test_a_follower_cut_off_from_its_leader_does_not_stop_idle_time_from_being_skipped_exactly(monkeypatch):
@@ -193,10 +198,7 @@ def _leader_lost_without_controller_story():
         cl.start_controller(controller)
     cl.start_broker(leader)
     cl.advance(60_000)
-    parts = {part.name: (part.leader, sorted(part.isr), part.leader_epoch,
-                         {b: (r.log.log_start_offset, r.log_end_offset, r.high_watermark)
-                          for b, r in part.replica.items()}) for part in cl.all_partitions()}
-    return json.dumps({"events": cl.events, "parts": parts, "now": cl.now_ms}, default=str), timer_runs
+    return _partitions_story(cl), timer_runs
 
 
 def test_a_partition_no_controller_can_give_a_leader_does_not_stop_idle_time_from_being_skipped(monkeypatch):
