@@ -217,14 +217,20 @@ def test_bad_calls_fail_at_the_call_like_confluent_kafka(name, client, real_clie
 
 # -- list_groups -------------------------------------------------------------------------------------------------
 
-def test_list_groups(client, cluster):
-    make_topic(client, cluster)
+def _member_of_billing(cluster):
+    """A consumer of "orders" that has joined group "billing" and holds its assignment."""
     consumer = eventsim.Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": "billing"})
     consumer.subscribe(["orders"])
     for _ in range(50):
         consumer.poll(0.1)
         if consumer.assignment():
             break
+    return consumer
+
+
+def test_list_groups(client, cluster):
+    make_topic(client, cluster)
+    consumer = _member_of_billing(cluster)
     with pytest.warns(DeprecationWarning):
         groups = client.list_groups(timeout=5)
     (group,) = groups
@@ -356,12 +362,7 @@ def test_alter_consumer_group_offsets(client, cluster):
 
 def test_alter_offsets_of_a_group_with_members_is_refused(client, cluster):
     make_topic(client, cluster, partitions=1)
-    consumer = eventsim.Consumer({"bootstrap.servers": cluster.bootstrap_servers, "group.id": "billing"})
-    consumer.subscribe(["orders"])
-    for _ in range(50):
-        consumer.poll(0.1)
-        if consumer.assignment():
-            break
+    consumer = _member_of_billing(cluster)
     request = [ConsumerGroupTopicPartitions("billing", [TopicPartition("orders", 0, 1)])]
     (tp,) = client.alter_consumer_group_offsets(request)["billing"].result().topic_partitions
     assert tp.error.name() == "UNKNOWN_MEMBER_ID"
