@@ -341,8 +341,8 @@ def test_external_backend_namespaces_topics_and_groups(local_kafka, unique_name)
 
 def test_cluster_ids_never_start_with_a_dash(monkeypatch):
     """An id like "-Xb..." would be parsed as an option by kafka-storage; such draws are repeated."""
-    from eventsim.backends import local
+    from eventsim.backends import kraft
     draws = iter([b"\xfb" + bytes(15), b"\x01" * 16])       # base64url of 0xfb... starts with "-"
-    monkeypatch.setattr(local.uuid, "uuid4", lambda: type("U", (), {"bytes": next(draws)})())
-    cluster_id = local.new_cluster_id()
+    monkeypatch.setattr(kraft.uuid, "uuid4", lambda: type("U", (), {"bytes": next(draws)})())
+    cluster_id = kraft.new_cluster_id()
     assert not cluster_id.startswith("-") and len(cluster_id) == 22
