@@ -6,12 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA_STAMP := kafka/lib/.resolved
 
-.PHONY: setup lab test test-fast bench fuzz fidelity kafka-jars notebooks labs clean help
+.PHONY: setup lab test test-fast bench fuzz fidelity kafka-jars kafka-image kafka-image-if-docker notebooks labs clean help
 
 help:
 	@echo "make lab    - set up .venv and open JupyterLab on notebooks/ (simulator backend)"
 	@echo "make test   - set up .venv, resolve the Kafka jars, run every test"
 	@echo "make bench  - measure the simulator against real Kafka (ratios from one run)"
+	@echo "make kafka-image - build the course's Kafka image for the testcontainers backend (needs Docker)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "eventsim needs Python 3.11 or newer, found " + sys.version.split()[0])'
@@ -46,9 +47,25 @@ $(KAFKA_STAMP): kafka/pom.xml
 	  echo "$$msg"; \
 	fi
 
+# The course's Kafka image for the testcontainers backend, built here with no image registry: a Debian base
+# made with debootstrap, Debian's Java 17 and the jars above (scripts/kafka_image.sh; fast when unchanged).
+kafka-image: kafka-jars
+	bash scripts/kafka_image.sh
+
+# For make test: the image where a Docker engine answers; elsewhere a note (the Docker tests then skip),
+# except with EVENTSIM_REQUIRE_DOCKER=1 (CI), where no engine is an error.
+kafka-image-if-docker: kafka-jars
+	@if docker info >/dev/null 2>&1; then \
+	  bash scripts/kafka_image.sh; \
+	else \
+	  msg="make test: no Docker engine answers, so the testcontainers (Docker) tests cannot run; start Docker to run them."; \
+	  if [ "$$EVENTSIM_REQUIRE_DOCKER" = "1" ]; then echo "$$msg EVENTSIM_REQUIRE_DOCKER=1, so this is an error." >&2; exit 1; fi; \
+	  echo "$$msg"; \
+	fi
+
 # Every test: unit and property tests, the notebooks under nbval (executed on the simulator, so
 # EVENTSIM_BACKEND is pinned to sim here), labs, widgets, real Kafka and the browser test.
-test: setup kafka-jars
+test: setup kafka-jars kafka-image-if-docker
 	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest
 
 test-fast: setup

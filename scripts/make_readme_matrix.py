@@ -30,10 +30,19 @@ def matrix():
     caps = {name: cls.class_capabilities() for name, cls in classes.items()}
     rows = ["| method | " + " | ".join("`%s`" % n for n in BACKEND_NAMES) + " |",
             "| --- |" + " :---: |" * len(BACKEND_NAMES)]
+    notes = []
+
+    def cell(name, method):
+        if not caps[name][method]:
+            return "—"
+        condition = getattr(classes[name], "CONDITIONAL_CAPABILITIES", {}).get(method)
+        if condition is None:
+            return "✓"
+        notes.append("(%d) `%s` on `%s`: %s." % (len(notes) + 1, method, name, condition))
+        return "✓ (%d)" % len(notes)
     for method in CONTROL_METHODS:
-        rows.append("| `%s` | " % method + " | ".join("✓" if caps[n][method] else "—" for n in BACKEND_NAMES)
-                    + " |")
-    return "\n".join(rows)
+        rows.append("| `%s` | " % method + " | ".join(cell(n, method) for n in BACKEND_NAMES) + " |")
+    return "\n".join(rows + ([""] + notes if notes else []))
 
 
 def render(text):

@@ -5,10 +5,14 @@ Markers (declared in pyproject.toml):
 * ``kafka``: needs the local real-Kafka backend (Java 17+ and the broker jars from ``make kafka-jars``).
   Where those are missing the test is *skipped* with the reason, except when ``EVENTSIM_REQUIRE_KAFKA=1``
   (set by CI), where it *fails*: CI must never go green by skipping real Kafka.
-* ``docker``: needs a Docker engine (the testcontainers backend); skipped with the reason where none answers.
+* ``docker``: needs a Docker engine and a Kafka image (the testcontainers backend); skipped with the reason
+  where none answers, except when ``EVENTSIM_REQUIRE_DOCKER=1`` (set by CI), where it *fails*. These tests
+  run last, so the session's Docker cluster is started once, after everything else.
 
 Fixtures:
 
+* ``docker_kafka`` (session): ONE cluster of the course shape in Docker containers (the testcontainers
+  backend), for every ``docker`` test that needs one; the same rules as ``local_kafka``.
 * ``local_kafka`` (session): ONE local Kafka cluster of the course shape (3 brokers, 3 controllers) shared by every ``kafka`` test of the run,
   always shut down at the end. Tests must leave it as they found it: unique topic / group names
   (``unique_name``), delete what they create (``make_topic`` does), restart brokers they stop.
@@ -16,7 +20,8 @@ Fixtures:
 * ``make_topic``: ``make_topic(partitions=3, replication_factor=3, config=None, name=None)`` creates a
   topic on ``local_kafka`` and deletes it after the test; returns its name.
 * ``on_both``: ``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)`` for a
-  differential scenario (``tests/differential_scenarios.py``, ``tests/campaign/``).
+  differential scenario (``tests/differential_scenarios.py``, ``tests/campaign/``), on ``local_kafka``;
+  ``test_differential.py`` runs its scenarios on ``docker_kafka`` too.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import uuid
 import pytest
 
 REQUIRE_KAFKA = os.environ.get("EVENTSIM_REQUIRE_KAFKA") == "1"
+REQUIRE_DOCKER = os.environ.get("EVENTSIM_REQUIRE_DOCKER") == "1"
 
 
 def local_kafka_missing():
@@ -50,14 +56,44 @@ def skip_or_fail_without_kafka():
     pytest.skip("real Kafka not available: " + reason)
 
 
+def docker_missing():
+    """Why the testcontainers backend cannot run here (no engine, no image), or None if it can."""
+    from eventsim.backends import testcontainers as tcb
+    ok, reason = tcb.docker_available()
+    if not ok:
+        return "no Docker engine answers (%s)" % reason
+    version = tcb.pinned_kafka_version()
+    wanted = os.environ.get("EVENTSIM_KAFKA_IMAGE")
+    images = [wanted] if wanted else [tcb.OFFICIAL_IMAGE.format(version=version), tcb.COURSE_IMAGE.format(version=version)]
+    client = tcb.docker_client()
+    try:      # tests never pull: CI builds the course's image first (make kafka-image)
+        if not any(tcb._has_image(client, image) for image in images):
+            return "the Docker engine has no image %s (make kafka-image builds %s)" % (
+                " or ".join(images), tcb.COURSE_IMAGE.format(version=version))
+    finally:
+        client.close()
+    return None
+
+
+def skip_or_fail_without_docker():
+    reason = docker_missing()
+    if reason is None:
+        return
+    if REQUIRE_DOCKER:
+        pytest.fail("EVENTSIM_REQUIRE_DOCKER=1 but the testcontainers backend cannot run: " + reason, pytrace=False)
+    pytest.skip("the testcontainers backend cannot be tried here: " + reason)
+
+
+def pytest_collection_modifyitems(items):
+    """Docker tests last (stable order otherwise): the session's Docker cluster starts once, late."""
+    items.sort(key=lambda item: item.get_closest_marker("docker") is not None)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("kafka") is not None:
         skip_or_fail_without_kafka()
     if item.get_closest_marker("docker") is not None:
-        from eventsim.backends.testcontainers import docker_available
-        ok, reason = docker_available()
-        if not ok:
-            pytest.skip("no Docker engine answers (%s); the testcontainers backend cannot be tried here" % reason)
+        skip_or_fail_without_docker()
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +102,18 @@ def local_kafka():
     skip_or_fail_without_kafka()
     from eventsim.backends.local import LocalKafka
     kafka = LocalKafka(brokers=3, controllers=3, quiet=True)
+    try:
+        yield kafka
+    finally:
+        kafka.close()
+
+
+@pytest.fixture(scope="session")
+def docker_kafka():
+    """One cluster of the course shape in Docker (3 brokers, 3 controllers) for the whole session."""
+    skip_or_fail_without_docker()
+    from eventsim.backends.testcontainers import TestcontainersKafka
+    kafka = TestcontainersKafka(brokers=3, controllers=3, quiet=True)
     try:
         yield kafka
     finally:
@@ -135,14 +183,19 @@ def observe(scenario, kafka, unique_name):
         run.cleanup()
 
 
-@pytest.fixture
-def on_both(local_kafka, unique_name):
+def on_both_with(real_kafka, unique_name):
     """``on_both(scenario, seed=0) -> (simulator's observation, real Kafka's observation)``: a fresh
-    simulated 3-broker cluster per call, and the session's real cluster."""
+    simulated 3-broker cluster per call, and ``real_kafka`` (a session's real cluster)."""
     import eventsim
 
     def both(scenario, seed=0):
         sim = observe(scenario, eventsim.connect("sim", brokers=3, seed=seed), unique_name)
-        real = observe(scenario, local_kafka, unique_name)
+        real = observe(scenario, real_kafka, unique_name)
         return sim, real
     return both
+
+
+@pytest.fixture
+def on_both(local_kafka, unique_name):
+    """:func:`on_both_with` the session's local cluster."""
+    return on_both_with(local_kafka, unique_name)

@@ -58,7 +58,7 @@ class Run:
         admin = self.admin()                # kept alive until the result is in (a destroyed client fails it)
         admin.create_topics([new], operation_timeout=30)[name].result(timeout=60)
         self.created.append(name)
-        if self.backend == "local":
+        if self.backend != "sim":
             from conftest import wait_for_topic
             wait_for_topic(self.kafka, name, partitions)
         return name
@@ -744,3 +744,38 @@ def produce_arguments_at_the_call_and_in_reports(run):
     except RuntimeError:
         out["produce_after_close"] = "RuntimeError"
     return out
+
+
+def isolated_leader_is_fenced_and_rejoins_after_heal(run):
+    """Cut the partition leader off from the other brokers and the controllers (``isolate_broker``: a
+    network partition on the simulator, the broker disconnected from the cluster's Docker network): without
+    heartbeats the controller fences it and a follower from the ISR leads, while clients still reach the
+    cut-off broker; after ``heal()`` it is back in the ISR, and no acknowledged record was lost."""
+    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
+    producer = run.kafka.Producer({"acks": "all", "enable.idempotence": True})
+    reports = produce(producer, topic, [(None, b"before-%d" % i) for i in range(10)])
+    leader, isr = run.partition_info(topic)
+    out = {}
+    try:
+        run.kafka.isolate_broker(leader)
+        out["moved"] = _wait_for(run, lambda: run.partition_info(topic)[0] not in (-1, leader))
+        new_leader, isr_cut = run.partition_info(topic)
+        out["new_leader_from_old_isr"] = new_leader in isr and new_leader != leader
+        out["isolated_left_isr"] = leader not in isr_cut
+        out["isolate_twice"] = _code(run, run.kafka.isolate_broker, leader)
+        reports += produce(producer, topic, [(None, b"after-%d" % i) for i in range(10)], 90)
+    finally:
+        run.kafka.heal()
+    out["rejoined"] = _wait_for(run, lambda: sorted(run.partition_info(topic)[1]) == sorted(isr))
+    out["delivery_errors"] = [r[0] for r in reports if r[0] is not None]
+    out["log"] = [v for _, _, v in read_partitions(run, topic, 1)[0]]
+    return out
+
+
+def _code(run, fn, *args):
+    """The error code a control method raises, or None."""
+    try:
+        fn(*args)
+    except run.api.KafkaException as exc:
+        return exc.args[0].code()
+    return None

@@ -1,6 +1,7 @@
 """The whole course on real Kafka: every notebook and every lab solution, top to bottom, in a fresh kernel
 with ``EVENTSIM_BACKEND=local``, so each one starts its own cluster of the course shape (3 brokers, 3
-controllers) as Java processes. A cell that writes an error output, or a kernel that dies, fails the test.
+controllers) as Java processes; the seven notebooks again with ``EVENTSIM_BACKEND=testcontainers``, in
+Docker containers. A cell that writes an error output, or a kernel that dies, fails the test.
 
 The stored outputs stay the simulator's (nbval compares those); on real Kafka timings and member ids differ,
 so only the absence of errors is checked here, plus that the notebook really ran on the real backend.
@@ -67,6 +68,22 @@ def test_runs_clean_on_the_local_backend(path):
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     if "eventsim.connect()" in source:      # the local backend says so when it starts the cluster
         assert "Starting Apache Kafka" in _text(nb), "%s did not run on the local backend" % path.name
+
+
+COURSE_NOTEBOOKS = [p for p in NOTEBOOKS if p.parent.name == "notebooks"]
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("path", COURSE_NOTEBOOKS, ids=[p.name for p in COURSE_NOTEBOOKS])
+def test_runs_clean_on_the_testcontainers_backend(path):
+    """The same notebooks with ``EVENTSIM_BACKEND=testcontainers``: each starts the course's cluster in
+    Docker containers (the image CI builds with ``make kafka-image``)."""
+    nb = _execute(path, "testcontainers")
+    assert _errors(nb) == []
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if "eventsim.connect()" in source:
+        assert "Starting Apache Kafka in Docker" in _text(nb), "%s did not run in Docker" % path.name
 
 
 @pytest.mark.kafka

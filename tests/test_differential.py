@@ -1,8 +1,9 @@
 """Differential tests: the same client code on the simulator and on real Kafka must observe the same thing.
 
 Every scenario (``tests/differential_scenarios.py``) is written once against the confluent-kafka API and
-runs on a fresh simulated 3-broker cluster (``eventsim.connect("sim", brokers=3, seed=...)``) and on the
-session's real 3-broker Kafka cluster (``local_kafka``). The tests compare the two observations, and check
+runs on a fresh simulated 3-broker cluster (``eventsim.connect("sim", brokers=3, seed=...)``) and on each
+of the session's real clusters of the course shape: the local JVMs (``local_kafka``) and the Docker
+containers of the testcontainers backend (``docker_kafka``, marker ``docker``). The tests compare the two observations, and check
 the real one against what Kafka documents, so that two equal but wrong answers cannot pass.
 
 What is deliberately *not* compared, because the simulator differs on purpose: wall-clock timing (the
@@ -15,7 +16,15 @@ import pytest
 
 import eventsim
 import differential_scenarios as scenarios
+from conftest import on_both_with
 from eventsim import KafkaError, KafkaException, NewTopic
+
+
+@pytest.fixture(params=["local", pytest.param("testcontainers", marks=pytest.mark.docker)])
+def on_both(request, unique_name):
+    """The simulator against the local cluster, then against the Docker one."""
+    return on_both_with(request.getfixturevalue("local_kafka" if request.param == "local" else "docker_kafka"),
+                        unique_name)
 
 
 @pytest.mark.kafka

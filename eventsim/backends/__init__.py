@@ -5,7 +5,7 @@
     kafka = eventsim.connect("sim", brokers=3, controllers=3, seed=0)
     kafka = eventsim.connect("local")                 # real Kafka: 3 brokers + 3 controllers as Java processes
     kafka = eventsim.connect("local", brokers=1, controllers=1)   # the light start
-    kafka = eventsim.connect("testcontainers", brokers=3)   # real Kafka in Docker
+    kafka = eventsim.connect("testcontainers")        # the same shape in Docker containers
     kafka = eventsim.connect("external")              # a shared cluster: KAFKA_BOOTSTRAP_SERVERS, ...
 
 Every backend that starts a cluster gives the course shape by default: 3 brokers (ids 1, 2, 3) and a KRaft
@@ -46,7 +46,8 @@ def connect(backend=None, **options):
     * sim: ``brokers=3, controllers=3, seed=0, name=None, config=None`` (a new ``eventsim.cluster.Cluster``)
     * local: ``brokers=3|1, controllers=3|1, broker_config=None, jvm_opts=None, startup_timeout=120,
       data_dir=None, quiet=False``
-    * testcontainers: ``brokers=1|3, image=None, startup_timeout=180``
+    * testcontainers: ``brokers=3|1, controllers=3|1, image=None, ports=None, broker_config=None,
+      startup_timeout=180, quiet=False``
     * external: ``bootstrap_servers=None, config=None, namespace=None`` (defaults from the environment)
     """
     name = default_backend() if backend is None else str(backend).strip().lower()
