@@ -75,7 +75,7 @@ test-fast: setup
 # ratios sim/real and the simulator's virtual time, and the numbers as JSON in bench-results/.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--records 50000"
 BENCH_ARGS ?=
-bench: setup kafka-jars
+bench: setup kafka-jars kafka-image-if-docker
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 # The long profile of the stateful fuzzer (tests/fuzz_machine.py): random sequences of client, admin and

@@ -7,7 +7,9 @@
 Each workload is the same client code (the confluent-kafka API) run on a simulated cluster of the course
 shape (``eventsim.connect("sim")``: 3 brokers, 3 controllers) and on a real one started for this run
 (``eventsim.connect("local")``: 3 brokers and 3 dedicated KRaft controllers, JVM processes on this
-machine). The real cluster's start time (process spawn to all brokers registered) is reported too.
+machine). The real cluster's start time (process spawn to all brokers registered) is reported too, next to
+the start time of the same shape in Docker containers (``eventsim.connect("testcontainers")``) where a Docker
+engine and a Kafka image are there (``make kafka-image``); ``--no-docker`` leaves that out.
 
 * ``produce``: produce ``--records`` records (100-byte values, 6 partitions, RF 3) with ``acks=all`` and
   ``flush()``;
@@ -237,11 +239,27 @@ def table(sim, real):
     return "\n".join(lines)
 
 
+def docker_start_time():
+    """Seconds from ``connect("testcontainers")`` to all brokers registered, or None (said why) where Docker or
+    its image is missing."""
+    print("real Kafka in Docker: starting 3 brokers and 3 controllers in containers ...", flush=True)
+    t0 = time.perf_counter()
+    try:
+        with eventsim.connect("testcontainers", brokers=3, controllers=3, quiet=True) as docker:
+            elapsed = time.perf_counter() - t0
+            print("  up in %.1f s (%s)" % (elapsed, docker.where()), flush=True)
+            return elapsed
+    except BackendUnavailable as exc:
+        print("  not timed: %s" % exc, flush=True)
+        return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20000, help="records to produce and consume")
     parser.add_argument("--failover-records", type=int, default=2000, help="acknowledged records before the crash")
     parser.add_argument("--seed", type=int, default=0, help="the simulated cluster's seed")
+    parser.add_argument("--no-docker", action="store_true", help="do not time the course shape in Docker")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="directory for the JSON result")
     opts = parser.parse_args(argv)
 
@@ -260,16 +278,20 @@ def main(argv=None):
         real = measure(local, opts)
         version = local.kafka_version
 
+    docker_startup = None if opts.no_docker else docker_start_time()
     print()
     print(table(sim, real))
-    print("\n(%d records of ~100 bytes; real Kafka %s, 3 brokers + 3 controllers, started in %.1f s, not "
-          "counted above)" % (opts.records, version, startup))
+    print("\n(%d records of ~100 bytes; real Kafka %s, 3 brokers + 3 controllers, started in %.1f s as JVM "
+          "processes%s, not counted above)" % (opts.records, version, startup,
+                                               "" if docker_startup is None else
+                                               " and in %.1f s in Docker containers" % docker_startup))
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": __import__("os").cpu_count()},
         "options": {"records": opts.records, "failover_records": opts.failover_records, "seed": opts.seed},
         "kafka_version": version, "real_startup_s": round(startup, 3),
+        "docker_startup_s": None if docker_startup is None else round(docker_startup, 3),
         "workloads": {name: {"sim_wall_s": round(sim[name][0], 4), "real_wall_s": round(real[name][0], 4),
                              "sim_over_real": round(sim[name][0] / real[name][0], 4) if real[name][0] else None,
                              "sim_virtual_s": None if sim[name][1] is None else sim[name][1] / 1000,

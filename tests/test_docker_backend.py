@@ -49,7 +49,8 @@ def test_the_course_shape_starts_in_docker(docker_kafka):
 def test_produce_and_consume_through_the_published_ports(docker_kafka, unique_name):
     from confluent_kafka.admin import NewTopic
     topic = unique_name("orders")
-    docker_kafka.admin().create_topics([NewTopic(topic, 3, 3)])[topic].result(timeout=60)
+    admin = docker_kafka.admin()      # kept referenced: a collected AdminClient fails its futures
+    admin.create_topics([NewTopic(topic, 3, 3)])[topic].result(timeout=60)
     producer = docker_kafka.Producer({"acks": "all", "enable.idempotence": True})
     for i in range(30):
         producer.produce(topic, key=b"k%d" % (i % 5), value=b"v%d" % i)
@@ -63,7 +64,7 @@ def test_produce_and_consume_through_the_published_ports(docker_kafka, unique_na
             seen.append(msg.value())
     consumer.close()
     assert sorted(seen) == sorted(b"v%d" % i for i in range(30))
-    docker_kafka.admin().delete_topics([topic])[topic].result(timeout=60)
+    admin.delete_topics([topic])[topic].result(timeout=60)
 
 
 def test_a_leader_crash_loses_no_acknowledged_record(docker_kafka, unique_name):
@@ -119,7 +120,8 @@ def test_the_light_start_one_broker_one_controller():
         assert [b["id"] for b in snap["brokers"]] == [1] and [c["id"] for c in snap["controllers"]] == [101]
         producer = kafka.Producer({})
         from confluent_kafka.admin import NewTopic
-        kafka.admin().create_topics([NewTopic("light", 1, 1)])["light"].result(timeout=60)
+        admin = kafka.admin()
+        admin.create_topics([NewTopic("light", 1, 1)])["light"].result(timeout=60)
         producer.produce("light", b"x")
         assert producer.flush(30) == 0
         handle_id = kafka.handle_id
