@@ -546,6 +546,15 @@ def test_window_view_draws_keys_lanes_and_labels():
     assert "no windows yet" in view.html.value
 
 
+def test_window_view_draws_wall_clock_timestamps_as_times_of_day():
+    from eventsim.clock import EPOCH_MS
+    shifted = [dict(w, start_ms=w["start_ms"] + EPOCH_MS, end_ms=w["end_ms"] + EPOCH_MS) for w in WINDOWS]
+    html = WindowView(shifted, now_ms=EPOCH_MS + 95_250, watermark_ms=EPOCH_MS + 90_000).html.value
+    assert "stream time 00:01:35.250" in html and "watermark 00:01:30" in html
+    assert ">00:00:30<" in html and "[00:00:00, 00:01:00)" in html        # axis labels and a window's title
+    assert str(EPOCH_MS // 1000) not in html and "1\u202f767" not in html      # no raw ms since 1970
+
+
 @pytest.mark.parametrize("bad, message", [
     ([{"key": "a", "start_ms": 0, "end_ms": 10, "state": "open"}], "'value' or 'count'"),
     ([{"key": "a", "start_ms": 10, "end_ms": 10, "count": 1, "state": "open"}], "must be after"),
