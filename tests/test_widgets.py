@@ -555,6 +555,15 @@ def test_window_view_draws_wall_clock_timestamps_as_times_of_day():
     assert str(EPOCH_MS // 1000) not in html and "1\u202f767" not in html      # no raw ms since 1970
 
 
+def test_partition_view_shows_a_wall_clock_timestamp_with_its_date(sim):
+    from eventsim.producer import Producer
+    p = Producer({"bootstrap.servers": sim.bootstrap_servers})
+    p.produce("orders", value=b"v", partition=0, timestamp=1_767_225_615_052)
+    p.flush()
+    html = PartitionView(sim, "orders").html.value
+    assert "timestamp=1767225615052 (2026-01-01 00:00:15.052 UTC)" in html
+
+
 @pytest.mark.parametrize("bad, message", [
     ([{"key": "a", "start_ms": 0, "end_ms": 10, "state": "open"}], "'value' or 'count'"),
     ([{"key": "a", "start_ms": 10, "end_ms": 10, "count": 1, "state": "open"}], "must be after"),

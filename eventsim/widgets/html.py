@@ -79,6 +79,15 @@ def event_time(t_ms):
     return when + (f".{t_ms % 1000:03d}" if t_ms % 1000 else "")
 
 
+def record_timestamp(t_ms):
+    """A record's timestamp as Kafka stores it, with its UTC date where it is a wall-clock time:
+    ``1767225615052 (2026-01-01 00:00:15.052 UTC)``."""
+    if t_ms < CLOCK_TIME_FROM_MS:
+        return str(t_ms)
+    when = _dt.datetime.fromtimestamp(t_ms // 1000, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{t_ms} ({when}.{t_ms % 1000:03d} UTC)"
+
+
 def at(time_ms):
     """``t=1 200 ms`` (virtual time on the simulator); empty where the backend has no such clock."""
     return "" if time_ms is None else f"t={num(time_ms)} ms"
