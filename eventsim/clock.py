@@ -23,11 +23,12 @@ EPOCH_MS = 1_767_225_600_000
 
 
 def check_start_time_ms(start_ms):
-    """``start_ms`` as an int of ms since 1970, else ``ValueError`` naming the bad value."""
-    if isinstance(start_ms, bool) or not isinstance(start_ms, int) or start_ms < 0:
+    """``start_ms`` as an int of ms since 1970 that fits a Kafka timestamp (a signed 64-bit long), else
+    ``ValueError`` naming the bad value."""
+    if isinstance(start_ms, bool) or not isinstance(start_ms, int) or not 0 <= start_ms < 2 ** 63:
         nan = isinstance(start_ms, float) and math.isnan(start_ms)
-        raise ValueError(f"start_time_ms takes an int of milliseconds since 1970 (>= 0), got {start_ms!r}"
-                         + (" (not a number)" if nan else ""))
+        raise ValueError(f"start_time_ms takes an int of milliseconds since 1970, from 0 to 2**63 - 1, got "
+                         f"{start_ms!r}" + (" (not a number)" if nan else ""))
     return start_ms
 
 

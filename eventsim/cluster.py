@@ -172,6 +172,14 @@ def _broker_value(key, value):
     return _config.parse_config_value(key, value, kind, validator)[1]
 
 
+def _clock_start(start_time_ms):
+    """``start_time_ms`` as ``Cluster()`` takes it (ms since 1970), else ``KafkaException(_INVALID_ARG)``."""
+    try:
+        return check_start_time_ms(start_time_ms)
+    except ValueError as e:
+        raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=str(e))) from None
+
+
 class Cluster(Operations):
     """A deterministic simulated Kafka cluster: ``Cluster(brokers=3, controllers=3, seed=0)``, brokers
     ``1..N`` and a KRaft controller quorum of dedicated controllers ``101..`` (``quorum.py``).
@@ -189,13 +197,9 @@ class Cluster(Operations):
         if isinstance(controllers, bool) or not isinstance(controllers, int) or not 1 <= controllers <= 9:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"controllers must be an int from 1 to 9, got {controllers!r}"))
-        try:
-            check_start_time_ms(start_time_ms)
-        except ValueError as e:
-            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=str(e))) from None
+        self.clock = VirtualClock(_clock_start(start_time_ms))
         self.seed = seed
         self.rng = random.Random(seed)
-        self.clock = VirtualClock(start_time_ms)
         self.config = self._validated_broker_config(config or {})
         # The layers describe_configs reports (config_sources.py): server.properties, the controller's
         # cluster-wide defaults.

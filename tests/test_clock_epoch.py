@@ -79,7 +79,7 @@ def test_the_clock_counts_elapsed_time_from_where_it_started():
     assert VirtualClock().now_ms == EPOCH_MS
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, float("nan"), math.inf, True, "0", None])
+@pytest.mark.parametrize("bad", [-1, 2 ** 63, 1.5, float("nan"), math.inf, True, "0", None])
 def test_a_start_time_that_is_not_ms_since_1970_is_refused_at_the_call(bad):
     with pytest.raises(KafkaException) as info:
         Cluster(brokers=1, start_time_ms=bad)
