@@ -71,10 +71,6 @@ class VirtualClock:
         """Virtual time since the clock started: what an event log's "t=1 500 ms" means."""
         return self.now_ms - self.start_ms
 
-    def elapsed(self, at_ms):
-        """An absolute time on this clock as ms since it started (``None`` stays ``None``)."""
-        return None if at_ms is None else at_ms - self.start_ms
-
     def schedule(self, delay_ms, callback, name="", period_ms=None, quiet=None):
         """Run ``callback()`` after ``delay_ms`` virtual milliseconds (0 = at the next run of the clock).
 

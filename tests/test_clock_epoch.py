@@ -74,8 +74,7 @@ def test_a_1970_timestamp_is_outside_the_topics_bounds_and_time_lookups_use_the_
 def test_the_clock_counts_elapsed_time_from_where_it_started():
     clock = VirtualClock(LATER)
     clock.advance(250)
-    assert (clock.now_ms, clock.elapsed_ms, clock.elapsed(LATER + 100), clock.elapsed(None)) == (
-        LATER + 250, 250, 100, None)
+    assert (clock.now_ms, clock.elapsed_ms) == (LATER + 250, 250)
     assert VirtualClock().now_ms == EPOCH_MS
 
 

@@ -3,7 +3,7 @@
 Input is a plain list of dicts, one per window and key, so any stream processor can feed it::
 
     {"key": "alice",            # the record key the window aggregates (str, or anything printable)
-     "start_ms": 0,             # window start, inclusive (event time, ms; a wall-clock timestamp is drawn as 00:01:30)
+     "start_ms": 0,             # window start, inclusive (event time, ms; a wall-clock time is drawn 00:01:30)
      "end_ms": 60_000,          # window end, exclusive
      "value": 3,                # the aggregate (None: only late records so far); or "count": 3
      "state": "open",           # "open" (still accepting records) or "closed" (past end + grace)
