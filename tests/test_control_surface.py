@@ -79,6 +79,14 @@ def test_real_waits_are_bounded():
     assert check_wait_ms(500, RealKafkaBackend.MAX_REAL_WAIT_MS) == 500
 
 
+def test_only_the_simulator_counts_elapsed_virtual_time():
+    class Real(Backend):
+        backend = "local"
+    sim = eventsim.connect("sim")
+    sim.wait(20)
+    assert (sim.elapsed_ms, Real().elapsed_ms) == (20, None)
+
+
 def test_wait_moves_virtual_time_on_the_simulator():
     kafka = eventsim.connect("sim")
     start = kafka.now_ms
