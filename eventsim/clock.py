@@ -4,11 +4,32 @@ Nothing in the simulator reads wall-clock time. Every timed Kafka behaviour (``l
 fetches, ``replica.lag.time.max.ms``, ``session.timeout.ms``, ``retention.ms`` checks, ...) is a timer on
 this clock. Timers due at the same millisecond run in the order they were scheduled, so a run is a pure
 function of the seed and the calls made: same seed, same results.
+
+Like a real broker's clock, the virtual clock tells wall-clock time in ms since 1970: it starts at a
+fixed, realistic moment, :data:`EPOCH_MS` (2026-01-01T00:00:00Z) unless told otherwise. A record produced
+as a run starts carries that CreateTime, and time-based retention, ``offsets_for_times`` and the
+``message.timestamp.*`` bounds compare against it as on a real cluster. What a learner reads as "how long
+since the cluster started" (event logs, widgets, the snapshot's ``time_ms``) is :attr:`VirtualClock.elapsed_ms`.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
+
+#: Where every simulated cluster's clock starts, in ms since 1970: 2026-01-01T00:00:00Z. Fixed, so the same
+#: seed gives the same timestamps; ``Cluster(start_time_ms=...)`` picks another moment.
+EPOCH_MS = 1_767_225_600_000
+
+
+def check_start_time_ms(start_ms):
+    """``start_ms`` as an int of ms since 1970 that fits a Kafka timestamp (a signed 64-bit long), else
+    ``ValueError`` naming the bad value."""
+    if isinstance(start_ms, bool) or not isinstance(start_ms, int) or not 0 <= start_ms < 2 ** 63:
+        nan = isinstance(start_ms, float) and math.isnan(start_ms)
+        raise ValueError(f"start_time_ms takes an int of milliseconds since 1970, from 0 to 2**63 - 1, got "
+                         f"{start_ms!r}" + (" (not a number)" if nan else ""))
+    return start_ms
 
 
 class Timer:
@@ -36,12 +57,19 @@ class Timer:
 
 
 class VirtualClock:
-    """Simulated time. ``now_ms`` only moves when someone runs the clock forward."""
+    """Simulated time. ``now_ms`` (ms since 1970, from ``start_ms``) only moves when someone runs the clock
+    forward."""
 
-    def __init__(self, start_ms=0):
-        self.now_ms = int(start_ms)
+    def __init__(self, start_ms=EPOCH_MS):
+        self.start_ms = check_start_time_ms(start_ms)
+        self.now_ms = start_ms
         self._queue = []
         self._seq = itertools.count()
+
+    @property
+    def elapsed_ms(self):
+        """Virtual time since the clock started: what an event log's "t=1 500 ms" means."""
+        return self.now_ms - self.start_ms
 
     def schedule(self, delay_ms, callback, name="", period_ms=None, quiet=None):
         """Run ``callback()`` after ``delay_ms`` virtual milliseconds (0 = at the next run of the clock).

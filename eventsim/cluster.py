@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import config as _config
 from . import record_validation
-from .clock import VirtualClock
+from .clock import EPOCH_MS, VirtualClock, check_start_time_ms
 from .controller import Controller
 from .operations import Operations
 from .quorum import Quorum
@@ -172,23 +172,34 @@ def _broker_value(key, value):
     return _config.parse_config_value(key, value, kind, validator)[1]
 
 
+def _clock_start(start_time_ms):
+    """``start_time_ms`` as ``Cluster()`` takes it (ms since 1970), else ``KafkaException(_INVALID_ARG)``."""
+    try:
+        return check_start_time_ms(start_time_ms)
+    except ValueError as e:
+        raise KafkaException(KafkaError(KafkaError._INVALID_ARG, reason=str(e))) from None
+
+
 class Cluster(Operations):
     """A deterministic simulated Kafka cluster: ``Cluster(brokers=3, controllers=3, seed=0)``, brokers
-    ``1..N`` and a KRaft controller quorum of dedicated controllers ``101..`` (``quorum.py``)."""
+    ``1..N`` and a KRaft controller quorum of dedicated controllers ``101..`` (``quorum.py``).
+
+    Its clock starts at ``start_time_ms`` (ms since 1970; default ``clock.EPOCH_MS``, 2026-01-01T00:00:00Z):
+    ``now_ms`` is the brokers' wall clock, ``elapsed_ms`` the virtual time since the cluster started."""
 
     _registry: "weakref.WeakValueDictionary[str, Cluster]" = weakref.WeakValueDictionary()
     _names = itertools.count(1)
 
-    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3):
+    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3, start_time_ms=EPOCH_MS):
         if isinstance(brokers, bool) or not isinstance(brokers, int) or not 1 <= brokers <= 64:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"brokers must be an int from 1 to 64, got {brokers!r}"))
         if isinstance(controllers, bool) or not isinstance(controllers, int) or not 1 <= controllers <= 9:
             raise KafkaException(KafkaError(KafkaError._INVALID_ARG,
                                             reason=f"controllers must be an int from 1 to 9, got {controllers!r}"))
+        self.clock = VirtualClock(_clock_start(start_time_ms))
         self.seed = seed
         self.rng = random.Random(seed)
-        self.clock = VirtualClock()
         self.config = self._validated_broker_config(config or {})
         # The layers describe_configs reports (config_sources.py): server.properties, the controller's
         # cluster-wide defaults.
@@ -244,7 +255,7 @@ class Cluster(Operations):
     def __repr__(self):
         alive = sum(b.alive for b in self.brokers.values())
         return (f"<eventsim.Cluster {self.bootstrap_servers}: {alive}/{len(self.brokers)} brokers alive, "
-                f"{len(self.topics)} topic(s), t={self.clock.now_ms} ms, seed={self.seed}>")
+                f"{len(self.topics)} topic(s), t={self.clock.elapsed_ms} ms, seed={self.seed}>")
 
     # -- config --------------------------------------------------------------------------------------
     @staticmethod
@@ -264,7 +275,13 @@ class Cluster(Operations):
     # -- time ----------------------------------------------------------------------------------------
     @property
     def now_ms(self):
+        """The brokers' clock: ms since 1970 (record timestamps, retention and ``offsets_for_times`` use it)."""
         return self.clock.now_ms
+
+    @property
+    def elapsed_ms(self):
+        """Virtual time since the cluster started (the ``t=`` of its event log and of the snapshot)."""
+        return self.clock.elapsed_ms
 
     def advance(self, ms):
         """Let ``ms`` milliseconds of virtual time pass: replication, timeouts, retention all run. Long idle
@@ -279,7 +296,8 @@ class Cluster(Operations):
         return self.clock.run_until(self.clock.now_ms + max(0, int(timeout_ms)), stop)
 
     def record_event(self, text):
-        self.events.append((self.clock.now_ms, text))
+        """Add ``(elapsed ms, text)`` to the cluster's event log."""
+        self.events.append((self.clock.elapsed_ms, text))
 
     def _every(self, period_ms, task, name):
         """Housekeeping: run ``task`` every ``period_ms`` (at least 1 ms) for as long as the cluster exists."""

@@ -104,7 +104,7 @@ def build_sim_snapshot(cluster, records=False, max_records=20, include_internal=
     return {
         "backend": "sim",
         "cluster_id": cluster.cluster_id,
-        "time_ms": cluster.clock.now_ms,
+        "time_ms": cluster.clock.elapsed_ms,
         "controller": cluster.quorum.active,
         "controllers": cluster.quorum.snapshot(),
         "brokers": [{"id": b.id, "host": b.host, "port": b.port, "alive": b.alive, "paused": b.paused}

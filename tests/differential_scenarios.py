@@ -67,6 +67,16 @@ class Run:
         cls = self.api.TopicPartition
         return cls(topic, partition) if offset is None else cls(topic, partition, offset)
 
+    def clock_ms(self):
+        """The backend's own clock as a client sees it: the CreateTime the producer stamps on a probe record
+        (ms since 1970 on both backends; the simulator's virtual clock starts at ``eventsim.clock.EPOCH_MS``)."""
+        probe = self.topic(partitions=1, prefix="probe")
+        stamps = []
+        producer = self.kafka.Producer({})
+        producer.produce(probe, b"probe", on_delivery=lambda err, msg: stamps.append(msg.timestamp()[1]))
+        assert producer.flush(30) == 0 and len(stamps) == 1
+        return stamps[0]
+
     def partition_info(self, topic, partition=0):
         """``(leader, sorted isr)`` of one partition, from a fresh client's metadata."""
         meta = self.admin().list_topics(topic, timeout=10).topics[topic].partitions[partition]

@@ -7,12 +7,13 @@ import types
 import pytest
 
 from eventsim.backends import BackendError, connect, default_backend, with_bootstrap
+from eventsim.clock import EPOCH_MS
 
 
 class FakeCluster:
-    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3):
+    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3, start_time_ms=None):
         self.brokers = {i: object() for i in range(1, brokers + 1)}
-        self.args = (brokers, seed, name, config, controllers)
+        self.args = (brokers, seed, name, config, controllers, start_time_ms)
         self.quorum = types.SimpleNamespace(nodes={100 + i: object() for i in range(1, controllers + 1)})
         self.bootstrap_servers = "sim://%s" % (name or "c1")
         self.calls = []
@@ -58,7 +59,8 @@ def test_connect_reads_eventsim_backend(monkeypatch, fake_sim):
 
 def test_sim_handle_wraps_a_new_cluster_and_fills_in_bootstrap_servers(fake_sim):
     kafka = connect("sim", brokers=3, seed=7, name="lab1")
-    assert kafka.cluster.args == (3, 7, "lab1", None, 3)
+    assert kafka.cluster.args == (3, 7, "lab1", None, 3, EPOCH_MS)
+    assert connect("sim", start_time_ms=123).cluster.args[-1] == 123
     assert kafka.bootstrap_servers == "sim://lab1"
     assert kafka.Producer({"acks": "all"}).conf == {"acks": "all", "bootstrap.servers": "sim://lab1"}
     assert kafka.Consumer({"group.id": "g"}).conf["bootstrap.servers"] == "sim://lab1"

@@ -1,11 +1,12 @@
 """Same seed, same calls, same cluster: byte for byte. A run is a pure function of the seed and the calls."""
 from eventsim import Cluster, Consumer, KafkaError, Producer, TopicPartition
+from eventsim.clock import EPOCH_MS
 from eventsim.snapshot import to_json, validate_snapshot
 
 
-def scenario(seed):
+def scenario(seed, start_time_ms=EPOCH_MS):
     """Topics, keyed and keyless produce, a consumer group, a leader crash and restart, a transaction."""
-    cluster = Cluster(brokers=3, seed=seed)
+    cluster = Cluster(brokers=3, seed=seed, start_time_ms=start_time_ms)
     assert cluster.create_topic("orders", 4, 3, {"min.insync.replicas": "2"}) is None
     assert cluster.create_topic("audit", 2, 2) is None
     conf = {"bootstrap.servers": cluster.bootstrap_servers}
@@ -76,8 +77,22 @@ def test_snapshot_is_valid_and_records_are_filled():
     orders = next(t for t in snap["topics"] if t["name"] == "orders")
     assert sum(len(p["records"]) for p in orders["partitions"]) == 50
     assert [g["group_id"] for g in snap["groups"]] == ["billing"]
-    assert snap["time_ms"] == cluster.now_ms
+    assert snap["time_ms"] == cluster.elapsed_ms == cluster.now_ms - cluster.clock.start_ms
     assert all(b["alive"] for b in snap["brokers"])
+
+
+def test_same_seed_and_start_time_give_identical_runs_and_another_start_time_only_moves_the_timestamps():
+    _, snap_a, reports_a, seen_a = scenario(seed=3, start_time_ms=1_700_000_000_000)
+    _, snap_b, reports_b, seen_b = scenario(seed=3, start_time_ms=1_700_000_000_000)
+    assert (to_json(snap_a), reports_a, seen_a) == (to_json(snap_b), reports_b, seen_b)
+    _, snap_c, reports_c, seen_c = scenario(seed=3)                      # the default epoch
+    shift = EPOCH_MS - 1_700_000_000_000
+    moved = [r[:6] + ((r[6][0], r[6][1] + shift if r[6][0] else -1),) for r in reports_a]   # type 0: none
+    assert reports_c == moved and seen_c == seen_a
+    records = lambda snap: [r for t in snap["topics"] for p in t["partitions"] for r in p["records"]]   # noqa: E731
+    for r in records(snap_a):
+        r["timestamp"] += shift
+    assert to_json(snap_c) == to_json(snap_a)       # time_ms is elapsed time: the same in both
 
 
 def test_a_different_seed_changes_replica_placement():

@@ -402,8 +402,8 @@ def test_retention_runs_by_itself_every_check_interval():
         produce(p, [i])
         p.flush()
         cluster.advance(1500)
-    assert cluster.now_ms < 5000 and part.log_start_offset == 0      # no check has run yet
-    cluster.advance(5000 - cluster.now_ms)
+    assert cluster.elapsed_ms < 5000 and part.log_start_offset == 0      # no check has run yet
+    cluster.advance(5000 - cluster.elapsed_ms)
     assert part.log_start_offset == 3      # every record was older than retention.ms at the first check
 
 

@@ -54,6 +54,10 @@ class FakeClock:
     def __init__(self):
         self.now_ms = 0
 
+    @property
+    def elapsed_ms(self):
+        return self.now_ms
+
 
 class FakeCluster:
     """Behaves like the simulator: a crash is only noticed ``session_ms`` later; a clean stop at once."""
@@ -542,6 +546,24 @@ def test_window_view_draws_keys_lanes_and_labels():
     assert "no windows yet" in view.html.value
 
 
+def test_window_view_draws_wall_clock_timestamps_as_times_of_day():
+    from eventsim.clock import EPOCH_MS
+    shifted = [dict(w, start_ms=w["start_ms"] + EPOCH_MS, end_ms=w["end_ms"] + EPOCH_MS) for w in WINDOWS]
+    html = WindowView(shifted, now_ms=EPOCH_MS + 95_250, watermark_ms=EPOCH_MS + 90_000).html.value
+    assert "stream time 00:01:35.250" in html and "watermark 00:01:30" in html
+    assert ">00:00:30<" in html and "[00:00:00, 00:01:00)" in html        # axis labels and a window's title
+    assert str(EPOCH_MS // 1000) not in html and "1\u202f767" not in html      # no raw ms since 1970
+
+
+def test_partition_view_shows_a_wall_clock_timestamp_with_its_date(sim):
+    from eventsim.producer import Producer
+    p = Producer({"bootstrap.servers": sim.bootstrap_servers})
+    p.produce("orders", value=b"v", partition=0, timestamp=1_767_225_615_052)
+    p.flush()
+    html = PartitionView(sim, "orders").html.value
+    assert "timestamp=1767225615052 (2026-01-01 00:00:15.052 UTC)" in html
+
+
 @pytest.mark.parametrize("bad, message", [
     ([{"key": "a", "start_ms": 0, "end_ms": 10, "state": "open"}], "'value' or 'count'"),
     ([{"key": "a", "start_ms": 10, "end_ms": 10, "count": 1, "state": "open"}], "must be after"),
@@ -668,7 +690,7 @@ def test_sim_crash_button_shows_new_leader_after_the_session_timeout(sim):
     view = ClusterView(sim, topic="orders")
     old = sim.leader_for("orders", 0)
     assert leaders_in(view.html.value)["orders-0"] == old
-    stopped_at = sim.clock.now_ms
+    stopped_at = sim.clock.elapsed_ms
     button(view, old).click()
     new = sim.leader_for("orders", 0)
     assert new not in (old, -1)

@@ -43,7 +43,9 @@ def connect(backend=None, **options):
     ``backend``: ``"sim"``, ``"local"``, ``"testcontainers"`` or ``"external"``; ``None`` reads
     ``EVENTSIM_BACKEND`` (default ``"sim"``). ``options`` go to the backend:
 
-    * sim: ``brokers=3, controllers=3, seed=0, name=None, config=None`` (a new ``eventsim.cluster.Cluster``)
+    * sim: ``brokers=3, controllers=3, seed=0, name=None, config=None, start_time_ms=EPOCH_MS`` (a new
+      ``eventsim.cluster.Cluster``; its clock starts at ``start_time_ms``, ms since 1970, by default
+      ``eventsim.clock.EPOCH_MS``: 2026-01-01T00:00:00Z)
     * local: ``brokers=3|1, controllers=3|1, broker_config=None, jvm_opts=None, startup_timeout=120,
       data_dir=None, quiet=False``
     * testcontainers: ``brokers=3|1, controllers=3|1, image=None, ports=None, broker_config=None,

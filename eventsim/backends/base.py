@@ -162,8 +162,15 @@ class Backend:
 
     @property
     def now_ms(self):
-        """The cluster's clock in ms: virtual time on the simulator, the wall clock on real Kafka."""
+        """The cluster's clock in ms since 1970: virtual on the simulator (from its ``start_time_ms``), the
+        wall clock on real Kafka."""
         return int(time.time() * 1000)
+
+    @property
+    def elapsed_ms(self):
+        """Virtual time since the simulated cluster started; ``None`` on real Kafka (no virtual clock), as the
+        snapshot's ``time_ms``."""
+        return None
 
     # -- what this backend can do ---------------------------------------------------------------------
     @classmethod

@@ -11,17 +11,21 @@ method of the handle (``eventsim.backends.base.CONTROL_METHODS``) works here.
 """
 from __future__ import annotations
 
+from ..clock import EPOCH_MS
 from .base import Backend, check_wait_ms, with_bootstrap
 
 
 class SimKafka(Backend):
-    """A handle on a new simulated cluster; options go to ``Cluster(brokers, seed, name, config, controllers)``."""
+    """A handle on a new simulated cluster; options go to ``Cluster(brokers, seed, name, config, controllers,
+    start_time_ms)``: ``start_time_ms`` is where its virtual clock starts (ms since 1970, default
+    ``eventsim.clock.EPOCH_MS``)."""
 
     backend = "sim"
 
-    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3):
+    def __init__(self, brokers=3, seed=0, name=None, config=None, controllers=3, start_time_ms=EPOCH_MS):
         from ..cluster import Cluster
-        self.cluster = Cluster(brokers=brokers, seed=seed, name=name, config=config, controllers=controllers)
+        self.cluster = Cluster(brokers=brokers, seed=seed, name=name, config=config, controllers=controllers,
+                               start_time_ms=start_time_ms)
         self.seed = seed
         self._closed = False
 
@@ -43,8 +47,14 @@ class SimKafka(Backend):
 
     @property
     def now_ms(self):
-        """Virtual time in ms."""
+        """The simulated brokers' clock in ms since 1970 (virtual: it starts at the cluster's
+        ``start_time_ms`` and moves only with the simulation)."""
         return self.cluster.now_ms
+
+    @property
+    def elapsed_ms(self):
+        """Virtual time since the cluster started, in ms."""
+        return self.cluster.elapsed_ms
 
     def Producer(self, conf=None, **kwargs):  # noqa: N802
         from ..producer import Producer

@@ -139,14 +139,15 @@ def fraud_detection(kafka, n_payments=300, seed=0, max_count=5, max_total=1000.0
                     grace_ms=10_000, advance_ms=None, payments_topic="payments", alerts_topic="fraud-alerts",
                     application_id="fraud-detection", processing_guarantee="exactly_once_v2", partitions=3):
     """End to end: create the topics, generate ``n_payments`` seeded payments, run the fraud topology until
-    it has caught up, and read the alerts back. ``kafka`` is a handle from ``eventsim.connect()``.
+    it has caught up, and read the alerts back. ``kafka`` is a handle from ``eventsim.connect()``; the
+    payments are stamped from its clock on (recent records, which ``retention.ms`` keeps).
 
     Returns a ``FraudRun`` (``.alerts``, ``.payments``, ``.app``, ``.table``, ``.window_view()``).
     """
     clients = Clients.from_handle(kafka)
     create_topics(clients, {payments_topic: {}, alerts_topic: {}}, partitions)
     producer = kafka.Producer({})
-    payments = generate_payments(producer, n_payments, seed, topic=payments_topic)
+    payments = generate_payments(producer, n_payments, seed, topic=payments_topic, start_ms=kafka.now_ms)
     topology, table = fraud_detection_topology(payments_topic, alerts_topic, max_count, max_total, window_ms,
                                                advance_ms, grace_ms)
     app = StreamsApp(topology, {"application.id": application_id, "bootstrap.servers": kafka.bootstrap_servers,

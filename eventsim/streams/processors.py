@@ -28,7 +28,8 @@ class RecordContext:
     """Where the record being processed came from, and when (``peek(fn, with_context=True)`` gets one).
 
     ``timestamp`` is event time (the message timestamp); ``processing_time_ms`` is when this instance
-    processed it (virtual time on the simulator); ``stream_time_ms`` is the task's largest event time so far.
+    processed it (ms since 1970: the simulator's virtual clock, real Kafka's wall clock); ``stream_time_ms``
+    is the task's largest event time so far.
     """
     topic: str
     partition: int

@@ -8,6 +8,7 @@ colour has a text label next to it ("leader", "ISR", "out of sync", "offline") t
 """
 from __future__ import annotations
 
+import datetime as _dt
 import html as _html
 
 # Semi-transparent fills read on light and dark backgrounds alike.
@@ -62,6 +63,29 @@ def num(n):
     if n is None:
         return "\u2014"
     return f"{int(n):,}".replace(",", "\u202f")
+
+
+#: Timestamps from here on (1973-03-03) are wall-clock times (ms since 1970), shown as a time of day.
+CLOCK_TIME_FROM_MS = 10 ** 11
+
+
+def event_time(t_ms):
+    """A record timestamp for a time axis: ``00:01:30`` (UTC time of day, ``.250`` if not whole seconds)
+    for a wall-clock timestamp, as the simulator's and real Kafka's clocks give; ``1 500 ms`` for a small
+    number (made-up timestamps counted from 0)."""
+    if t_ms < CLOCK_TIME_FROM_MS:
+        return f"{num(t_ms)} ms"
+    when = _dt.datetime.fromtimestamp(t_ms // 1000, _dt.timezone.utc).strftime("%H:%M:%S")
+    return when + (f".{t_ms % 1000:03d}" if t_ms % 1000 else "")
+
+
+def record_timestamp(t_ms):
+    """A record's timestamp as Kafka stores it, with its UTC date where it is a wall-clock time:
+    ``1767225615052 (2026-01-01 00:00:15.052 UTC)``."""
+    if t_ms < CLOCK_TIME_FROM_MS:
+        return str(t_ms)
+    when = _dt.datetime.fromtimestamp(t_ms // 1000, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{t_ms} ({when}.{t_ms % 1000:03d} UTC)"
 
 
 def at(time_ms):

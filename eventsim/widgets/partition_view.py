@@ -20,7 +20,7 @@ import ipywidgets as widgets
 
 from ..errors import KafkaError, KafkaException
 from .args import check_collection, check_int, check_text
-from .html import at, esc, num, page, tp_name
+from .html import at, esc, num, page, record_timestamp, tp_name
 from .source import view_source
 
 DEFAULT_MAX_CELLS = 40
@@ -57,7 +57,7 @@ def _record_title(offset, rec):
         return f"offset {offset}"
     parts = [f"offset {offset}", f"key={rec.get('key')!s}", f"value={rec.get('value')!s}"]
     if rec.get("timestamp") is not None:
-        parts.append(f"timestamp={rec['timestamp']}")
+        parts.append(f"timestamp={record_timestamp(rec['timestamp'])}")
     if rec.get("headers"):
         parts.append(f"headers={rec['headers']}")
     return "\n".join(parts)

@@ -121,10 +121,10 @@ class ViewSource:
                 KafkaError._INVALID_ARG, reason=f"advance(ms) needs a whole number of ms >= 0, got {ms!r}"))
         self.cluster.advance(ms)
 
-    def now_ms(self):
-        """Virtual time on the simulator, else the ``time_ms`` of a fresh snapshot."""
+    def elapsed_ms(self):
+        """Virtual time since the simulated cluster started, else the ``time_ms`` of a fresh snapshot."""
         if self.is_simulator:
-            return self.cluster.clock.now_ms
+            return self.cluster.clock.elapsed_ms
         return self.snapshot()["time_ms"]
 
     def settle(self, done, timeout_ms, step_ms=100):

@@ -70,10 +70,10 @@ class StepControl(widgets.VBox):
             self.step(ticks)
 
     def _show_time(self):
-        self.time_label.value = f"virtual time t = {num(self.source.now_ms())} ms"
+        self.time_label.value = f"virtual time t = {num(self.source.elapsed_ms())} ms"
 
     def _repr_html_(self):
-        return page(f'<div class="es-h">virtual time t = {num(self.source.now_ms())} ms '
+        return page(f'<div class="es-h">virtual time t = {num(self.source.elapsed_ms())} ms '
                     f'<span class="es-d">Step / Play advance it by {num(self.step_ms)} ms</span></div>', "step")
 
     def __repr__(self):

@@ -3,7 +3,7 @@
 Input is a plain list of dicts, one per window and key, so any stream processor can feed it::
 
     {"key": "alice",            # the record key the window aggregates (str, or anything printable)
-     "start_ms": 0,             # window start, inclusive (event time, ms)
+     "start_ms": 0,             # window start, inclusive (event time, ms; a wall-clock time is drawn 00:01:30)
      "end_ms": 60_000,          # window end, exclusive
      "value": 3,                # the aggregate (None: only late records so far); or "count": 3
      "state": "open",           # "open" (still accepting records) or "closed" (past end + grace)
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .html import esc, num, page
+from .html import esc, event_time, page
 
 DOT = " \u00b7 "
 REQUIRED = ("key", "start_ms", "end_ms", "state")
@@ -65,8 +65,8 @@ def _lanes(windows):
 
 def windows_html(windows, title=None, now_ms=None, watermark_ms=None):
     head = f'<div class="es-h">{esc(title or "windows")}'
-    marks = [f"stream time {num(now_ms)} ms" if now_ms is not None else "",
-             f"watermark {num(watermark_ms)} ms" if watermark_ms is not None else ""]
+    marks = [f"stream time {event_time(now_ms)}" if now_ms is not None else "",
+             f"watermark {event_time(watermark_ms)}" if watermark_ms is not None else ""]
     head += f' <span class="es-d">{DOT.join(m for m in marks if m)}</span></div>'
     if not windows:
         return page(head + '<div class="es-d">no windows yet</div>', "windows")
@@ -78,7 +78,7 @@ def windows_html(windows, title=None, now_ms=None, watermark_ms=None):
     def pct(t):
         return f"{100 * (t - lo) / span:.2f}%"
 
-    axis = "".join(f'<span class="es-t" style="left:{pct(t)};top:22px">{num(t)}</span>'
+    axis = "".join(f'<span class="es-t" style="left:{pct(t)};top:22px">{event_time(t).removesuffix(" ms")}</span>'
                    for t in sorted({lo, hi} | {w["start_ms"] for w in windows}))
     for top, label, t in ((0, "now", now_ms), (11, "watermark", watermark_ms)):
         if t is not None:  # one line each, so close markers do not overlap
@@ -100,7 +100,7 @@ def windows_html(windows, title=None, now_ms=None, watermark_ms=None):
 def _window_box(key, w, pct, span):
     """One window as a positioned box: aggregate, state and late records written out."""
     text = DOT.join([_agg(w), w["state"]] + ([f"{w['late_records']} late"] if w["late_records"] else []))
-    title = f"{key} [{w['start_ms']}, {w['end_ms']}) {text}"
+    title = f"{key} [{event_time(w['start_ms'])}, {event_time(w['end_ms'])}) {text}"
     width = 100 * (w["end_ms"] - w["start_ms"]) / span
     return (f'<div class="es-w es-{w["state"]}" style="left:{pct(w["start_ms"])};width:{width:.2f}%" '
             f'title="{esc(title)}">{esc(text)}</div>')

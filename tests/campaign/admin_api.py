@@ -338,15 +338,16 @@ def preferred_leader_election_after_a_broker_restart(run):
 
 # -- list_offsets -----------------------------------------------------------------------------------------
 def _timestamped_topic(run):
-    """A topic of 3 partitions: p0 timestamps 1000, 1002, ... 1008; p1 out of order; p2 empty. With
-    ``retention.ms=-1`` so that records from 1970 are not deleted by time."""
-    topic = run.topic(partitions=3, config={"retention.ms": "-1"})
+    """A topic of 3 partitions: p0 timestamps base + 1000, 1002, ... 1008; p1 out of order; p2 empty.
+    Returns ``(topic, base)``: ``base`` is the backend's clock just before, so the records are recent."""
+    base = run.clock_ms()
+    topic = run.topic(partitions=3)
     producer = run.kafka.Producer({"linger.ms": 5})
     rows = [(0, 1000 + 2 * i) for i in range(5)] + [(1, ts) for ts in (1005, 1001, 1009, 1003)]
     for partition, ts in rows:
-        producer.produce(topic, value=b"v%d" % ts, partition=partition, timestamp=ts)
+        producer.produce(topic, value=b"v%d" % ts, partition=partition, timestamp=base + ts)
     assert producer.flush(60) == 0
-    return topic
+    return topic, base
 
 
 def _check_list_offsets(real):
@@ -363,15 +364,17 @@ def list_offsets_by_spec(run):
     latest without a timestamp, ``max_timestamp()`` the record with the largest timestamp (not the last),
     ``for_timestamp(t)`` the first record at or after ``t``; an empty partition or a time after every record
     gives offset -1 and no leader epoch."""
-    topic = _timestamped_topic(run)
+    topic, base = _timestamped_topic(run)
     admin = run.admin()
     out = {}
     for name, spec in (("earliest", OffsetSpec.earliest()), ("latest", OffsetSpec.latest()),
-                       ("max_timestamp", OffsetSpec.max_timestamp()), ("for_1004", OffsetSpec.for_timestamp(1004)),
-                       ("for_9999", OffsetSpec.for_timestamp(9999))):
+                       ("max_timestamp", OffsetSpec.max_timestamp()),
+                       ("for_1004", OffsetSpec.for_timestamp(base + 1004)),
+                       ("for_9999", OffsetSpec.for_timestamp(base + 9999))):
         futures = admin.list_offsets({run.tp(topic, p): spec for p in range(3)}, request_timeout=10)
-        out[name] = [_info(futures[run.tp(topic, p)].result(timeout=TIMEOUT)) for p in range(3)]
-    out["keys"] = sorted((k.partition, k.offset) for k in futures)
+        infos = [_info(futures[run.tp(topic, p)].result(timeout=TIMEOUT)) for p in range(3)]
+        out[name] = [(offset, ts - base if ts >= 0 else ts, epoch) for offset, ts, epoch in infos]   # -1: none
+    out["keys"] = sorted((k.partition, k.offset - base if k.offset >= base else k.offset) for k in futures)
     out["type"] = type(futures[run.tp(topic, 0)].result()).__name__
     return out
 

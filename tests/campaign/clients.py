@@ -789,27 +789,26 @@ def offsets_for_times_edges(run):
     before the first record gives offset 0), -1 (``OFFSET_END``) after the last record, and the logical
     timestamps -1 (latest: the high watermark) and -2 (earliest: the log start offset). A partition listed
     twice in one call is one ListOffsets entry: the timestamp listed last answers both places."""
-    # Records stamped in 1970 are far older than retention.ms: the course's real brokers check retention
-    # every second and would delete them at once, so this topic keeps records forever.
-    topic = run.topic(partitions=1, config={"retention.ms": "-1"})
+    base = run.clock_ms()            # the records are stamped 1, 2 and 3 s after the backend's clock now
+    topic = run.topic(partitions=1)
     producer = run.kafka.Producer({})
     for ts in (1000, 2000, 3000):
-        producer.produce(topic, b"t%d" % ts, timestamp=ts)
+        producer.produce(topic, b"t%d" % ts, timestamp=base + ts)
     producer.flush(30)
     consumer = run.kafka.Consumer({"group.id": run.unique_name("times")})
     # Right after the writes a Kafka 4.4 broker under load may answer a timestamp lookup with -1 for a
     # moment (the segment's largest timestamp is not visible yet): wait until the last record is found.
     for _ in range(MAX_POLLS):
-        if consumer.offsets_for_times([run.tp(topic, 0, 3000)], timeout=10)[0].offset == 2:
+        if consumer.offsets_for_times([run.tp(topic, 0, base + 3000)], timeout=10)[0].offset == 2:
             break
         consumer.poll(POLL_S)
-    asks = {"before_first": 10, "exact_second": 2000, "between": 2500, "last": 3000, "after_last": 99999,
-            "latest": -1, "earliest": -2}
+    asks = {"before_first": base + 10, "exact_second": base + 2000, "between": base + 2500, "last": base + 3000,
+            "after_last": base + 99999, "latest": -1, "earliest": -2}
     results = {name: consumer.offsets_for_times([run.tp(topic, 0, ts)], timeout=10)[0] for name, ts in asks.items()}
     out = {"offsets": {name: tp.offset for name, tp in results.items()},
            "errors": [tp.error for tp in results.values()],
            "types": sorted({type(tp.offset).__name__ for tp in results.values()})}
-    for name, pair in (("duplicates", (2000, -1)), ("duplicates_reversed", (-1, 2000))):
+    for name, pair in (("duplicates", (base + 2000, -1)), ("duplicates_reversed", (-1, base + 2000))):
         out[name] = [tp.offset for tp in consumer.offsets_for_times([run.tp(topic, 0, ts) for ts in pair], timeout=10)]
     consumer.close()
     return out
