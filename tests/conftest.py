@@ -46,14 +46,18 @@ def local_kafka_missing():
     return None
 
 
-def skip_or_fail_without_kafka():
-    """Skip (or, with EVENTSIM_REQUIRE_KAFKA=1, fail) the current test if real Kafka cannot run."""
-    reason = local_kafka_missing()
+def _skip_or_fail(reason, required, flag, what):
+    """Skip the current test saying ``reason``, or fail it where ``flag`` requires ``what`` (CI)."""
     if reason is None:
         return
-    if REQUIRE_KAFKA:
-        pytest.fail("EVENTSIM_REQUIRE_KAFKA=1 but real Kafka cannot run: " + reason, pytrace=False)
-    pytest.skip("real Kafka not available: " + reason)
+    if required:
+        pytest.fail("%s=1 but %s cannot run: %s" % (flag, what, reason), pytrace=False)
+    pytest.skip("%s cannot run here: %s" % (what, reason))
+
+
+def skip_or_fail_without_kafka():
+    """Skip (or, with EVENTSIM_REQUIRE_KAFKA=1, fail) the current test if real Kafka cannot run."""
+    _skip_or_fail(local_kafka_missing(), REQUIRE_KAFKA, "EVENTSIM_REQUIRE_KAFKA", "real Kafka")
 
 
 def docker_missing():
@@ -76,12 +80,8 @@ def docker_missing():
 
 
 def skip_or_fail_without_docker():
-    reason = docker_missing()
-    if reason is None:
-        return
-    if REQUIRE_DOCKER:
-        pytest.fail("EVENTSIM_REQUIRE_DOCKER=1 but the testcontainers backend cannot run: " + reason, pytrace=False)
-    pytest.skip("the testcontainers backend cannot be tried here: " + reason)
+    """Skip (or, with EVENTSIM_REQUIRE_DOCKER=1, fail) the current test if Kafka in Docker cannot run."""
+    _skip_or_fail(docker_missing(), REQUIRE_DOCKER, "EVENTSIM_REQUIRE_DOCKER", "the testcontainers backend")
 
 
 def pytest_collection_modifyitems(items):
@@ -96,28 +96,28 @@ def pytest_runtest_setup(item):
         skip_or_fail_without_docker()
 
 
-@pytest.fixture(scope="session")
-def local_kafka():
-    """One local Kafka cluster (3 brokers, 3 controllers) for the whole session (see the module docstring)."""
-    skip_or_fail_without_kafka()
-    from eventsim.backends.local import LocalKafka
-    kafka = LocalKafka(brokers=3, controllers=3, quiet=True)
+def _session_cluster(backend):
+    """A cluster of the course shape (3 brokers, 3 controllers) that is always closed at the end."""
+    import eventsim
+    kafka = eventsim.connect(backend, brokers=3, controllers=3, quiet=True)
     try:
         yield kafka
     finally:
         kafka.close()
+
+
+@pytest.fixture(scope="session")
+def local_kafka():
+    """One local Kafka cluster (3 brokers, 3 controllers) for the whole session (see the module docstring)."""
+    skip_or_fail_without_kafka()
+    yield from _session_cluster("local")
 
 
 @pytest.fixture(scope="session")
 def docker_kafka():
     """One cluster of the course shape in Docker (3 brokers, 3 controllers) for the whole session."""
     skip_or_fail_without_docker()
-    from eventsim.backends.testcontainers import TestcontainersKafka
-    kafka = TestcontainersKafka(brokers=3, controllers=3, quiet=True)
-    try:
-        yield kafka
-    finally:
-        kafka.close()
+    yield from _session_cluster("testcontainers")
 
 
 def wait_for_topic(kafka, name, partitions, timeout=30.0):

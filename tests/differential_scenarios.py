@@ -605,14 +605,20 @@ def quorum_majority_lost(run):
     return out
 
 
+def _ten_acknowledged(run):
+    """A 1-partition topic (RF 3, ``min.insync.replicas=2``) holding "before-0".."before-9" from an idempotent
+    ``acks=all`` producer: ``(topic, producer, delivery reports, (leader, sorted isr))``."""
+    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
+    producer = run.kafka.Producer({"acks": "all", "enable.idempotence": True})
+    reports = produce(producer, topic, [(None, b"before-%d" % i) for i in range(10)])
+    return topic, producer, reports, run.partition_info(topic)
+
+
 def paused_leader_is_fenced_and_rejoins(run):
     """Freeze the partition leader (SIGSTOP on real Kafka): after ``broker.session.timeout.ms`` without
     heartbeats the controller fences it and a follower from the ISR leads; after ``resume_broker`` it is back
     in the ISR, and no acknowledged record was lost."""
-    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
-    producer = run.kafka.Producer({"acks": "all", "enable.idempotence": True})
-    reports = produce(producer, topic, [(None, b"before-%d" % i) for i in range(10)])
-    leader, isr = run.partition_info(topic)
+    topic, producer, reports, (leader, isr) = _ten_acknowledged(run)
     out = {}
     try:
         run.kafka.pause_broker(leader)
@@ -765,10 +771,7 @@ def isolated_leader_is_fenced_and_rejoins_after_heal(run):
     Seen through the brokers still in touch with the controller. The cut-off broker itself still believes
     it leads (nothing told it otherwise) and may say so to a client that asks it; the simulator's clients
     always see the controller's metadata (docs/fidelity.md), so no record is produced while it is cut off."""
-    topic = run.topic(partitions=1, config={"min.insync.replicas": "2"})
-    producer = run.kafka.Producer({"acks": "all", "enable.idempotence": True})
-    reports = produce(producer, topic, [(None, b"before-%d" % i) for i in range(10)])
-    leader, isr = run.partition_info(topic)
+    topic, producer, reports, (leader, isr) = _ten_acknowledged(run)
     out = {}
     try:
         run.kafka.isolate_broker(leader)
