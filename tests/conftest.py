@@ -174,13 +174,26 @@ def make_topic(local_kafka, unique_name):
 
 
 def observe(scenario, kafka, unique_name):
-    """Run one differential scenario on one backend handle and clean up what it created."""
+    """Run one differential scenario on one backend handle and clean up what it created.
+
+    The cyclic garbage collector is off while it runs and collects on this thread afterwards: a
+    confluent-kafka client left in a reference cycle, collected while Python code runs on one of
+    librdkafka's own threads (an AdminClient's result callback), would call ``rd_kafka_destroy()`` from that
+    thread, and librdkafka aborts the whole process then."""
+    import gc
     from differential_scenarios import Run
     run = Run(kafka, unique_name)
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return scenario(run)
     finally:
-        run.cleanup()
+        try:
+            gc.collect()
+            run.cleanup()
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 def on_both_with(real_kafka, unique_name):
