@@ -191,6 +191,7 @@ def observe(scenario, kafka, unique_name):
         try:
             gc.collect()
             run.cleanup()
+            gc.collect()        # and the cleanup's own admin client
         finally:
             if was_enabled:
                 gc.enable()
