@@ -4,7 +4,8 @@ there, failed instead with ``EVENTSIM_REQUIRE_DOCKER=1`` (CI, after ``make kafka
 
 The session's Docker cluster (``docker_kafka``, the course shape) serves most tests; the light start, a
 broken image and the watchdog start clusters of their own. The differential suite runs on it too
-(``test_differential.py``), and every notebook (``test_course_on_real_kafka.py``).
+(``test_differential.py``: among others a leader crash with no acknowledged record lost, and a paused
+leader fenced and back), and every notebook (``test_course_on_real_kafka.py``).
 """
 from __future__ import annotations
 
@@ -65,18 +66,6 @@ def test_produce_and_consume_through_the_published_ports(docker_kafka, unique_na
     consumer.close()
     assert sorted(seen) == sorted(b"v%d" % i for i in range(30))
     admin.delete_topics([topic])[topic].result(timeout=60)
-
-
-def test_a_leader_crash_loses_no_acknowledged_record(docker_kafka, unique_name):
-    sim, real = on_both_with(docker_kafka, unique_name)(scenarios.leader_crash_keeps_acknowledged_records)
-    assert sim == real
-    assert real["acked"] == 100 and real["log_equals_acked"] and real["new_leader_from_old_isr"]
-
-
-def test_a_paused_leader_behaves_as_on_the_simulator(docker_kafka, unique_name):
-    sim, real = on_both_with(docker_kafka, unique_name)(scenarios.paused_leader_is_fenced_and_rejoins)
-    assert sim == real
-    assert real["moved"] and real["paused_left_isr"] and real["rejoined"] and real["delivery_errors"] == []
 
 
 def test_an_isolated_leader_behaves_as_on_the_simulator(docker_kafka, unique_name):
