@@ -28,7 +28,7 @@ _EXPORTS = {
     "OFFSET_BEGINNING": "message", "OFFSET_END": "message", "OFFSET_INVALID": "message", "OFFSET_STORED": "message",
     "TIMESTAMP_CREATE_TIME": "message", "TIMESTAMP_LOG_APPEND_TIME": "message", "TIMESTAMP_NOT_AVAILABLE": "message",
 }
-_SUBMODULES = {"admin", "backends", "widgets", "streams", "faults", "snapshot", "config", "partitioner"}
+_SUBMODULES = {"admin", "backends", "widgets", "streams", "faults", "snapshot", "config", "partitioner", "history"}
 
 
 # What a learner builds and catches is confluent-kafka's own: a real client accepts nothing else, and the
