@@ -60,6 +60,13 @@ class _Wrapper:
     def __getattr__(self, name):                     # everything not recorded goes straight through
         return getattr(self._client, name)
 
+    def __enter__(self):
+        self._client.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._client.__exit__(*exc)
+
     def _move(self, kind, tp):
         self._ops.append({"process": self.process, "type": kind, "topic": tp.topic, "partition": tp.partition,
                           "offset": tp.offset})
@@ -71,6 +78,12 @@ class RecordingProducer(_Wrapper):
     def __init__(self, client, ops, process):
         super().__init__(client, ops, process)
         self._txn, self._txns = None, 0
+
+    def __len__(self):
+        return len(self._client)                    # records still queued or in flight
+
+    def __bool__(self):
+        return True
 
     def produce(self, topic, value=None, key=None, *args, **kwargs):
         op = {"process": self.process, "type": "send", "topic": topic, "key": text(key), "value": text(value),

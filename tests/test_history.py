@@ -347,3 +347,30 @@ def test_unclean_leader_election_with_acks_1_loses_acknowledged_records(kafka):
     acked = {op["value"] for op in rec.ops if op["type"] == "send" and op["status"] == "ok"}
     read = {op["value"] for op in rec.ops if op["type"] == "poll"}
     assert {e["value"] for e in lost} <= acked - read
+
+
+@pytest.mark.parametrize("idempotent", [False, True])
+def test_lost_produce_responses_duplicate_only_without_idempotence(kafka, idempotent):
+    """A produce response lost on the way back: the producer retries; without idempotence the broker writes
+    the batch twice (``duplicate``, and a later send of the key stored before the retried one: ``reorder``)."""
+    topic = make_topic(kafka, "dup")
+    rec = Recorder()
+    p = rec.producer(kafka.Producer({"enable.idempotence": idempotent, "acks": "all", "linger.ms": 0,
+                                     "request.timeout.ms": 2000}))
+    assert len(p) == 0
+    kafka.drop_responses(topic, 0, 1)
+    for i in range(10):
+        p.produce(topic, key="k", value="v%d" % i)
+        p.poll(0)
+    assert p.flush(30) == 0
+    with rec.consumer(kafka.Consumer({"group.id": "g", "auto.offset.reset": "earliest"})) as c:
+        c.subscribe([topic])
+        drain(c)
+    result = check(rec.ops)
+    assert result["counts"]["ok"] == 10 and result["counts"]["values_read"] == 10
+    if idempotent:
+        assert result["anomalies"] == {}
+    else:
+        assert set(result["anomalies"]) == {"duplicate", "reorder"}
+        for e in result["anomalies"]["duplicate"]:       # the acknowledged copy and the one read elsewhere
+            assert rec.ops[e["ops"][0]]["type"] == "send" and rec.ops[e["ops"][1]]["type"] == "poll"
