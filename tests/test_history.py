@@ -374,3 +374,60 @@ def test_lost_produce_responses_duplicate_only_without_idempotence(kafka, idempo
         assert set(result["anomalies"]) == {"duplicate", "reorder"}
         for e in result["anomalies"]["duplicate"]:       # the acknowledged copy and the one read elsewhere
             assert rec.ops[e["ops"][0]]["type"] == "send" and rec.ops[e["ops"][1]]["type"] == "poll"
+
+
+# -- the same workload on the simulator and on real Kafka ----------------------------------------------------
+def recorded_history_verdicts(run):
+    """A differential scenario: an idempotent producer, an aborted and a committed transaction, a consumer
+    group reading read_committed and an assigned read_uncommitted consumer that seeks back once, all
+    recorded; the observation is the checker's verdict (anomaly names) per isolation level."""
+    from differential_scenarios import MAX_POLLS, POLL_S
+    topic = run.topic(partitions=3)
+    rec = Recorder()
+    p = rec.producer(run.kafka.Producer({"acks": "all", "enable.idempotence": True}), process="plain")
+    for i in range(30):
+        p.produce(topic, key="k%d" % (i % 5), value="plain-%d" % i)
+    assert p.flush(30) == 0
+    t = rec.producer(run.kafka.Producer({"transactional.id": run.unique_name("txn")}), process="tx")
+    t.init_transactions(30)
+    for outcome in ("abort", "commit"):
+        t.begin_transaction()
+        for i in range(3):
+            t.produce(topic, key="t", value="%s-%d" % (outcome, i))
+        t.flush(30)
+        (t.abort_transaction if outcome == "abort" else t.commit_transaction)(30)
+    out = {}
+    for level, want in (("read_committed", 33), ("read_uncommitted", 36)):
+        before = len(rec.ops)
+        c = rec.consumer(run.kafka.Consumer({"group.id": run.unique_name("h"), "auto.offset.reset": "earliest",
+                                             "isolation.level": level, "enable.auto.commit": False}), process=level)
+        if level == "read_committed":
+            c.subscribe([topic])
+        else:
+            c.assign([run.tp(topic, part, run.api.OFFSET_BEGINNING) for part in range(3)])
+        seeked = False
+        for _ in range(MAX_POLLS):
+            msg = c.poll(POLL_S)
+            if msg is not None and not msg.error() and not seeked and msg.offset() >= 2:
+                c.seek(run.tp(topic, msg.partition(), 0))         # read the partition again from 0
+                seeked = True
+            read = {op["value"] for op in rec.ops[before:] if op["type"] == "poll"}
+            if len(read) == want and seeked:
+                break
+        c.close()
+        history = [op for op in rec.ops[:before] if op["type"] != "poll"] + rec.ops[before:]
+        out[level] = sorted(check(json.loads(json.dumps(history)))["anomalies"])
+    return out
+
+
+@pytest.mark.kafka
+def test_recorded_verdicts_on_simulator_and_real_kafka(on_both):
+    sim, real = on_both(recorded_history_verdicts)
+    assert sim == real
+    assert real == {"read_committed": [], "read_uncommitted": ["aborted-read"]}
+
+
+def test_recorded_verdicts_on_the_simulator(unique_name):
+    from conftest import observe
+    sim = observe(recorded_history_verdicts, eventsim.connect("sim", brokers=3, seed=0), unique_name)
+    assert sim == {"read_committed": [], "read_uncommitted": ["aborted-read"]}
