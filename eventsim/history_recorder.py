@@ -88,8 +88,11 @@ class RecordingProducer(_Wrapper):
     def produce(self, topic, value=None, key=None, *args, **kwargs):
         op = {"process": self.process, "type": "send", "topic": topic, "key": text(key), "value": text(value),
               "status": "info", "partition": None, "offset": None, "txn": self._txn}
-        name = "on_delivery" if "on_delivery" in kwargs else "callback"
-        kwargs[name] = self._on_delivery(op, kwargs.get(name))
+        if len(args) >= 2 and callable(args[1]):     # on_delivery given by position, after partition
+            args = (args[0], self._on_delivery(op, args[1])) + args[2:]
+        else:
+            name = "callback" if "callback" in kwargs and "on_delivery" not in kwargs else "on_delivery"
+            kwargs[name] = self._on_delivery(op, kwargs.get(name))
         self._ops.append(op)
         try:
             return self._client.produce(topic, value, key, *args, **kwargs)

@@ -431,3 +431,18 @@ def test_recorded_verdicts_on_the_simulator(unique_name):
     from conftest import observe
     sim = observe(recorded_history_verdicts, eventsim.connect("sim", brokers=3, seed=0), unique_name)
     assert sim == {"read_committed": [], "read_uncommitted": ["aborted-read"]}
+
+
+def test_on_delivery_by_keyword_by_position_or_as_callback_still_runs(kafka):
+    topic = make_topic(kafka, "cbs")
+    rec = Recorder()
+    p = rec.producer(kafka.Producer({}))
+    got = []
+    p.produce(topic, "a", None, 0, lambda e, m: got.append(("position", m.value())))
+    p.produce(topic, "b", on_delivery=lambda e, m: got.append(("keyword", m.value())))
+    p.produce(topic, "c", callback=lambda e, m: got.append(("callback", m.value())))
+    p.produce(topic, "d")
+    assert p.flush(10) == 0
+    assert got == [("position", b"a"), ("keyword", b"b"), ("callback", b"c")]
+    assert [(op["value"], op["status"], op["offset"]) for op in rec.ops] == [
+        ("a", "ok", 0), ("b", "ok", 1), ("c", "ok", 2), ("d", "ok", 3)]
