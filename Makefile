@@ -75,11 +75,13 @@ test-fast: setup
 	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest -m "not kafka and not browser and not docker"
 
 # The simulator against real Kafka on the same workloads, in one run: a table of wall-clock times, the
-# ratios sim/real and the simulator's virtual time, and the numbers as JSON in bench-results/.
+# ratios sim/real and the simulator's virtual time, and the numbers as JSON in bench-results/; then how
+# long the history checker takes on 100 000 ops.
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--records 50000"
 BENCH_ARGS ?=
 bench: setup kafka-jars kafka-image-if-docker
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_history.py
 
 # The long profile of the stateful fuzzer (tests/fuzz_machine.py): random sequences of client, admin and
 # cluster operations, invariants after every step, counts per outcome class; fails on any hang, raw
