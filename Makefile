@@ -69,7 +69,7 @@ kafka-image-if-docker: kafka-jars
 # Every test: unit and property tests, the notebooks under nbval (executed on the simulator, so
 # EVENTSIM_BACKEND is pinned to sim here), labs, widgets, real Kafka and the browser test.
 test: setup kafka-jars kafka-image-if-docker
-	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest
+	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest --durations=30
 
 test-fast: setup
 	EVENTSIM_BACKEND=sim $(BIN)/python -m pytest -m "not kafka and not browser and not docker"
