@@ -226,12 +226,14 @@ class GroupCoordinator:
         """SyncGroup: the leader's assignor's result goes to every member; the group is Stable."""
         if group.state != COMPLETING_REBALANCE or group.generation != generation:
             return
-        subscriptions = {m.member_id: list(m.subscription) for m in group.members.values()}
+        names = static.assignor_names(group)       # member ids, or instance ids for a static group
+        subscriptions = {names[m.member_id]: list(m.subscription) for m in group.members.values()}
         topics = sorted({t for ts in subscriptions.values() for t in ts})
         partitions = {t: self.cluster.partition_count(t) for t in topics}
         partitions = {t: n for t, n in partitions.items() if n}
-        owned = {m.member_id: list(m.owned) for m in group.members.values()}
-        result = assignors.assign(group.protocol, subscriptions, partitions, owned)
+        owned = {names[m.member_id]: list(m.owned) for m in group.members.values()}
+        by_name = assignors.assign(group.protocol, subscriptions, partitions, owned)
+        result = {mid: by_name.get(name, []) for mid, name in names.items()}
         group.state = STABLE
         self._event(group, f"generation {generation} is Stable, protocol {group.protocol}: "
                            + "; ".join(f"{mid} -> {len(tps)} partition(s)" for mid, tps in sorted(result.items())))

@@ -75,3 +75,14 @@ def instance_id(raw, parsed):
     unset, ``None`` or empty value means dynamic; anything else makes the member static, with the value
     librdkafka stores (``5`` becomes ``"5"``; a blank is left-trimmed to ``""``, still a static id)."""
     return None if _config._as_text(raw) is None else parsed
+
+
+def assignor_names(group):
+    """``{member id: the name the assignor sorts the member by}``. librdkafka's assignors (the leader runs
+    them) order members with ``rd_kafka_group_member_cmp``: by ``group.instance.id`` when both members are
+    static, else by member id. So a group of static members is assigned in instance-id order, whatever
+    member ids the coordinator handed out; any dynamic member makes it member-id order."""
+    members = list(group.members.values())
+    if members and all(m.group_instance_id is not None for m in members):
+        return {m.member_id: m.group_instance_id for m in members}
+    return {m.member_id: m.member_id for m in members}

@@ -187,3 +187,11 @@ def test_coordinator_rejoin_with_a_new_subscription_rebalances():
     third = []
     _join(cluster, old_id, "x", third)                  # the old incarnation's JoinGroup is fenced too
     assert third[-1][0].code() == KafkaError.FENCED_INSTANCE_ID
+
+
+def test_a_group_of_static_members_is_assigned_in_instance_id_order(kafka):
+    """librdkafka's assignors sort static members by group.instance.id (``rd_kafka_group_member_cmp``)."""
+    log = Log()
+    members = {n: log.member(kafka, n) for n in ("c", "a", "b")}
+    _poll(members, until=_shared(members))
+    assert _owned(members) == {"a": [0, 1], "b": [2, 3], "c": [4, 5]}
