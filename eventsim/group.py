@@ -152,6 +152,8 @@ class GroupCoordinator:
         if not member_id and group_instance_id in group.static_members:
             member_id = self._new_member_id(client_id)
             member = static.replace_member(group, group_instance_id, member_id)
+            member.client_id, member.session_timeout_ms = client_id, session_timeout_ms
+            member.rebalance_timeout_ms = rebalance_timeout_ms
             self._event(group, f"static member {group_instance_id} rejoined as {member_id}")
             if static.rejoins_without_rebalance(group, member, protocols, subscription, STABLE):
                 self._touch(group, member)

@@ -195,3 +195,17 @@ def test_a_group_of_static_members_is_assigned_in_instance_id_order(kafka):
     members = {n: log.member(kafka, n) for n in ("c", "a", "b")}
     _poll(members, until=_shared(members))
     assert _owned(members) == {"a": [0, 1], "b": [2, 3], "c": [4, 5]}
+
+
+def test_the_restarted_member_brings_its_own_session_timeout(kafka):
+    log = Log()
+    members = {n: log.member(kafka, n) for n in ("a", "b")}
+    _poll(members, until=_shared(members))
+    members.pop("a").close()
+    members["a"] = log.member(kafka, "a", **{"session.timeout.ms": 20000})
+    _poll(members, until=_shared(members))
+    generation = _generation(kafka)
+    members.pop("a").close()
+    _poll(members, rounds=150)                          # 15 s: beyond the old 6 s, within the new 20 s
+    assert len(members["b"].assignment()) == 3 and _generation(kafka) == generation
+    _poll(members, until=lambda: len(members["b"].assignment()) == 6)
