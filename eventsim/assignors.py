@@ -18,8 +18,9 @@ Every assignor here is a pure function::
 Every member appears in the result, possibly with an empty list; each list is sorted.
 
 * ``range`` and ``roundrobin`` give bit-for-bit the results of Kafka's ``RangeAssignor`` and
-  ``RoundRobinAssignor`` (and librdkafka's) for the same member ids. Static membership
-  (``group.instance.id``) and rack awareness are not modelled.
+  ``RoundRobinAssignor`` (and librdkafka's) for the same member ids. (For a group of static members the
+  coordinator passes their ``group.instance.id`` as the names, the order librdkafka sorts them in; see
+  ``eventsim/static.py``.) Rack awareness is not modelled.
 * ``cooperative-sticky`` follows the idea of Kafka's ``CooperativeStickyAssignor``: keep partitions where
   they are, move as few as possible to balance the group, and, because the protocol is cooperative, leave
   a partition that changes owner *unassigned* in this round (see :func:`cooperative_adjust`); its old owner

@@ -51,6 +51,7 @@ from .assignors import COOPERATIVE, PROTOCOLS
 from .cluster import Cluster
 from .errors import KafkaError, KafkaException
 from .client_identity import ClientIdentity
+from .static import fatal_consumer_error, instance_id as static_instance_id
 from .message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition,
                       event_message)
 
@@ -144,6 +145,7 @@ class Consumer(ClientIdentity):
         self._coordinator = self._cluster.groups
         self._group_id = c["group.id"]
         self._client_id = c.get("client.id") or "rdkafka"
+        self._instance_id = static_instance_id(conf.get("group.instance.id"), c["group.instance.id"])  # KIP-345
         self._reset = c["auto.offset.reset"]
         self._auto_commit = bool(c["enable.auto.commit"])
         self._auto_commit_ms = int(c["auto.commit.interval.ms"])
@@ -327,7 +329,7 @@ class Consumer(ClientIdentity):
             self._group_id, self._member_id, client_id=self._client_id,
             session_timeout_ms=self._session_timeout, rebalance_timeout_ms=self._max_poll_ms,
             protocols=list(self._strategies), subscription=sorted(self._joined_topics), owned=owned,
-            on_joined=lambda *args: self._on_joined(epoch, *args))
+            on_joined=lambda *args: self._on_joined(epoch, *args), group_instance_id=self._instance_id)
         if self._joining and member_id:
             self._member_id = member_id
 
@@ -343,6 +345,8 @@ class Consumer(ClientIdentity):
                 self._once("join", 0, self._send_join)
             elif code == KafkaError.COORDINATOR_NOT_AVAILABLE:
                 self._once("join", self._backoff_ms, self._send_join)
+            elif code == KafkaError.FENCED_INSTANCE_ID:
+                self._fenced(err)
             else:
                 self._events.append(event_message(err))
             return
@@ -367,11 +371,13 @@ class Consumer(ClientIdentity):
         """Heartbeat (background). The coordinator's answer tells the member to rejoin or that it is gone."""
         if not self._member_id or self._joining:
             return
-        err = self._coordinator.heartbeat(self._group_id, self._member_id, self._generation)
+        err = self._coordinator.heartbeat(self._group_id, self._member_id, self._generation, self._instance_id)
         if err is None or err.code() == KafkaError.COORDINATOR_NOT_AVAILABLE:
             return
         code = err.code()
-        if code == KafkaError.REBALANCE_IN_PROGRESS:
+        if code == KafkaError.FENCED_INSTANCE_ID:
+            self._fenced(err)
+        elif code == KafkaError.REBALANCE_IN_PROGRESS:
             self._request_rejoin("the group is rebalancing")
         elif code in (KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION):
             if code == KafkaError.UNKNOWN_MEMBER_ID:
@@ -401,9 +407,22 @@ class Consumer(ClientIdentity):
         self._awaiting_revoke = True
         self._callbacks.append(("lost", self._rejoin_epoch, sorted(self._assignment), "rejoin"))
 
-    def _leave_group(self):
-        if self._member_id:
-            self._coordinator.leave_group(self._group_id, self._member_id)
+    def _fenced(self, err):
+        """A newer consumer with our ``group.instance.id`` replaced us (KIP-345): librdkafka raises a fatal
+        error (one ``_FATAL`` event), drops the assignment without a rebalance callback and stops taking
+        part in the group."""
+        self._events.append(event_message(fatal_consumer_error(err)))
+        self._subscription = None
+        for name in ("metadata refresh", "join", "heartbeat", "max.poll"):
+            self._cancel(name)
+        self._callbacks = collections.deque(cb for cb in self._callbacks if cb[0] == "commit")
+        self._remove_partitions(list(self._assignment), lost=True)
+        self._member_id, self._generation, self._joining, self._awaiting_revoke = "", -1, False, False
+        self._rejoin_epoch += 1
+
+    def _leave_group(self, send=True):
+        if self._member_id and send:
+            self._coordinator.leave_group(self._group_id, self._member_id, self._instance_id)
         self._member_id, self._generation = "", -1
         self._joining = False
         self._rejoin_epoch += 1
@@ -588,7 +607,7 @@ class Consumer(ClientIdentity):
 
     def consumer_group_metadata(self):
         self._check_open()
-        return ConsumerGroupMetadata(self._group_id, self._member_id, self._generation)
+        return ConsumerGroupMetadata(self._group_id, self._member_id, self._generation, self._instance_id)
 
     # == poll / consume ==================================================================================
     def poll(self, timeout=-1):
@@ -1095,7 +1114,7 @@ class Consumer(ClientIdentity):
             self._run_rebalance_cb("revoke", sorted(self._assignment))
         if self._assignment:
             self._remove_partitions(list(self._assignment))
-        self._leave_group()
+        self._leave_group(send=self._instance_id is None)   # KIP-345: a static member sends no LeaveGroup
         self._shutdown()
 
     def _crash(self):

@@ -29,15 +29,27 @@ Simplifications (each is invisible to a client):
 * The leader's SyncGroup is not a separate round trip: the coordinator runs the leader's chosen assignor
   on the leader's behalf, one clock tick after the join phase ends.
 * A new member gets its member id in its first JoinGroup (Kafka first answers ``MEMBER_ID_REQUIRED``
-  and the client sends the JoinGroup again with that id). Static membership (``group.instance.id``),
-  offset expiry (``offsets.retention.minutes``) and the new KIP-848 protocol are not modelled.
+  and the client sends the JoinGroup again with that id). Offset expiry (``offsets.retention.minutes``)
+  and the new KIP-848 protocol are not modelled.
+
+Static membership (KIP-345, ``group.instance.id``; the coordinator side is in ``eventsim/static.py``):
+
+* A static member is known by its instance id as well as its member id. A JoinGroup with a known instance
+  id and no member id (the consumer restarted) *replaces* the old member: it gets a new member id, the old
+  one is fenced, and in a Stable group with an unchanged subscription the newcomer receives the old
+  member's assignment at once: no rebalance, the generation does not move, nobody else is revoked.
+* librdkafka sends no LeaveGroup when a static member closes, so it stays in the group (its partitions
+  are not reassigned) until ``session.timeout.ms`` passes without a heartbeat; then it is removed and the
+  group rebalances, as for a crashed dynamic member.
+* A request from the replaced (fenced) member, its instance id now owned by another member id, is answered
+  ``FENCED_INSTANCE_ID`` (82), which librdkafka makes a fatal consumer error.
 """
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 
-from . import assignors
+from . import assignors, static
 from .errors import KafkaError, KafkaException
 from .message import OFFSET_INVALID
 
@@ -61,6 +73,7 @@ class Member:
     assignment: list = field(default_factory=list)
     on_joined: object = None        # the pending JoinGroup's response callback, None once answered
     session_timer: object = None
+    group_instance_id: str | None = None   # set for a static member (KIP-345)
 
 
 @dataclass
@@ -75,6 +88,7 @@ class Group:
     offsets: dict = field(default_factory=dict)      # (topic, partition) -> committed offset
     rebalance_timer: object = None
     initial_join: bool = False
+    static_members: dict = field(default_factory=dict)   # group.instance.id -> member id (KIP-345)
 
 
 class GroupCoordinator:
@@ -109,15 +123,21 @@ class GroupCoordinator:
 
     # -- JoinGroup / SyncGroup ------------------------------------------------------------------------------
     def join_group(self, group_id, member_id, *, client_id, session_timeout_ms, rebalance_timeout_ms,
-                   protocols, subscription, owned, on_joined):
+                   protocols, subscription, owned, on_joined, group_instance_id=None):
         """JoinGroup (+ SyncGroup). ``on_joined(err, member_id, generation, protocol, assignment)`` is called
-        once the rebalance completes (or at once with an error). Returns the member id."""
+        once the rebalance completes (or at once with an error). Returns the member id.
+
+        With ``group_instance_id`` the member is static (KIP-345, see ``eventsim/static.py``)."""
         if not self.coordinator_available(group_id):
             on_joined(KafkaError(KafkaError.COORDINATOR_NOT_AVAILABLE), member_id, -1, None, [])
             return member_id
         group = self._group(group_id, create=True)
         if group.state == DEAD:
             group.state = EMPTY
+        fenced = static.fencing_error(group, member_id, group_instance_id) if member_id else None
+        if fenced is not None:
+            on_joined(fenced, member_id, -1, None, [])
+            return ""
         if member_id and member_id not in group.members:
             on_joined(KafkaError(KafkaError.UNKNOWN_MEMBER_ID,
                                  reason=f"Broker: Unknown member: {member_id} is not in group {group_id}"),
@@ -129,11 +149,24 @@ class GroupCoordinator:
                                  reason=f"Broker: Inconsistent group protocol: {','.join(protocols)} shares no "
                                         f"assignor with the members of group {group_id}"), member_id, -1, None, [])
             return member_id
+        if not member_id and group_instance_id in group.static_members:
+            member_id = self._new_member_id(client_id)
+            member = static.replace_member(group, group_instance_id, member_id)
+            member.client_id, member.session_timeout_ms = client_id, session_timeout_ms
+            member.rebalance_timeout_ms = rebalance_timeout_ms
+            self._event(group, f"static member {group_instance_id} rejoined as {member_id}")
+            if static.rejoins_without_rebalance(group, member, protocols, subscription, STABLE):
+                self._touch(group, member)
+                static.answer_with_assignment(self._clock, group, member, on_joined)
+                return member_id
         if not member_id:
             group.protocol_type = "consumer"
             member_id = self._new_member_id(client_id)
             group.members[member_id] = Member(member_id, client_id, session_timeout_ms, rebalance_timeout_ms,
-                                              list(protocols), list(subscription))
+                                              list(protocols), list(subscription),
+                                              group_instance_id=group_instance_id)
+            if group_instance_id is not None:
+                group.static_members[group_instance_id] = member_id
             self._event(group, f"member {member_id} joined")
         member = group.members[member_id]
         member.protocols, member.subscription = list(protocols), list(subscription)
@@ -195,12 +228,14 @@ class GroupCoordinator:
         """SyncGroup: the leader's assignor's result goes to every member; the group is Stable."""
         if group.state != COMPLETING_REBALANCE or group.generation != generation:
             return
-        subscriptions = {m.member_id: list(m.subscription) for m in group.members.values()}
+        names = static.assignor_names(group)       # member ids, or instance ids for a static group
+        subscriptions = {names[m.member_id]: list(m.subscription) for m in group.members.values()}
         topics = sorted({t for ts in subscriptions.values() for t in ts})
         partitions = {t: self.cluster.partition_count(t) for t in topics}
         partitions = {t: n for t, n in partitions.items() if n}
-        owned = {m.member_id: list(m.owned) for m in group.members.values()}
-        result = assignors.assign(group.protocol, subscriptions, partitions, owned)
+        owned = {names[m.member_id]: list(m.owned) for m in group.members.values()}
+        by_name = assignors.assign(group.protocol, subscriptions, partitions, owned)
+        result = {mid: by_name.get(name, []) for mid, name in names.items()}
         group.state = STABLE
         self._event(group, f"generation {generation} is Stable, protocol {group.protocol}: "
                            + "; ".join(f"{mid} -> {len(tps)} partition(s)" for mid, tps in sorted(result.items())))
@@ -253,6 +288,8 @@ class GroupCoordinator:
         if member.session_timer is not None:
             member.session_timer.cancel()
         group.members.pop(member.member_id, None)
+        if group.static_members.get(member.group_instance_id) == member.member_id:
+            del group.static_members[member.group_instance_id]
         if group.leader == member.member_id:
             group.leader = None
 
@@ -268,12 +305,16 @@ class GroupCoordinator:
                     group.rebalance_timer.cancel()
                 self._complete_join(group)
 
-    def heartbeat(self, group_id, member_id, generation):
+    def heartbeat(self, group_id, member_id, generation, group_instance_id=None):
         """Heartbeat: ``None`` when all is well, else ``UNKNOWN_MEMBER_ID`` (the member was removed),
-        ``ILLEGAL_GENERATION`` (it missed a rebalance) or ``REBALANCE_IN_PROGRESS`` (rejoin now)."""
+        ``ILLEGAL_GENERATION`` (it missed a rebalance), ``REBALANCE_IN_PROGRESS`` (rejoin now) or
+        ``FENCED_INSTANCE_ID`` (a newer incarnation of this static member took its place)."""
         if not self.coordinator_available(group_id):
             return KafkaError(KafkaError.COORDINATOR_NOT_AVAILABLE)
         group = self.groups.get(group_id)
+        fenced = static.fencing_error(group, member_id, group_instance_id)
+        if fenced is not None:
+            return fenced
         member = group.members.get(member_id) if group else None
         if member is None:
             return KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
@@ -284,9 +325,13 @@ class GroupCoordinator:
             return KafkaError(KafkaError.ILLEGAL_GENERATION)
         return None
 
-    def leave_group(self, group_id, member_id):
-        """LeaveGroup (sent by ``close()``/``unsubscribe()``): the member goes now, not after a timeout."""
+    def leave_group(self, group_id, member_id, group_instance_id=None):
+        """LeaveGroup (sent by ``close()``/``unsubscribe()``): the member goes now, not after a timeout.
+        (librdkafka's ``close()`` of a static member sends none; its ``unsubscribe()`` does.)"""
         group = self.groups.get(group_id)
+        fenced = static.fencing_error(group, member_id, group_instance_id)
+        if fenced is not None:
+            return fenced
         member = group.members.get(member_id) if group else None
         if member is None:
             return KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
@@ -398,7 +443,8 @@ class GroupCoordinator:
             "protocol": group.protocol or "",
             "generation": group.generation,
             "members": [{"member_id": m.member_id, "client_id": m.client_id,
-                         "assignment": [[t, p] for t, p in sorted(m.assignment)]}
+                         "assignment": [[t, p] for t, p in sorted(m.assignment)],
+                         **({"group_instance_id": m.group_instance_id} if m.group_instance_id is not None else {})}
                         for m in sorted(group.members.values(), key=lambda m: m.member_id)],
             "offsets": offsets,
             "total_lag": sum(o["lag"] for o in offsets if o["lag"] is not None),

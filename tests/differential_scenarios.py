@@ -807,3 +807,143 @@ def _code(run, fn, *args):
     except run.api.KafkaException as exc:
         return exc.args[0].code()
     return None
+
+
+# -- static membership (KIP-345) ------------------------------------------------------------------------------
+def _static_conf(run, group, instance):
+    return {"group.id": group, "group.instance.id": instance, "heartbeat.interval.ms": 500,
+            "session.timeout.ms": 6000, "auto.offset.reset": "earliest"}
+
+
+def _static_member(run, topic, group, instance, log):
+    """A static consumer subscribed to ``topic``; its rebalance callbacks append to ``log``."""
+    c = run.kafka.Consumer(_static_conf(run, group, instance))
+    c.subscribe([topic], on_assign=lambda _c, ps: log.append((instance, "assign", sorted(p.partition for p in ps))),
+                on_revoke=lambda _c, ps: log.append((instance, "revoke", sorted(p.partition for p in ps))))
+    return c
+
+
+def _owned(consumers):
+    return {name: sorted(tp.partition for tp in c.assignment()) for name, c in consumers.items()}
+
+
+def _shares(consumers, n):
+    def check():
+        parts = [p for ps in _owned(consumers).values() for p in ps]
+        return all(_owned(consumers).values()) and sorted(parts) == list(range(n))
+    return check
+
+
+def static_member_restart(run):
+    """Two static members share 6 partitions; one closes (a static member sends no LeaveGroup) and a new
+    consumer with its ``group.instance.id`` joins within ``session.timeout.ms``: it gets the same partitions
+    and the other member sees no revocation (no rebalance)."""
+    topic = run.topic(partitions=6)
+    group = run.unique_name("group")
+    log = []
+    members = {name: _static_member(run, topic, group, name, log) for name in ("a", "b")}
+    try:
+        poll_group(list(members.values()), _shares(members, 6), "two static members to share 6 partitions")
+        before = _owned(members)
+        members.pop("a").close()
+        closed_at = len(log)
+        members["a"] = _static_member(run, topic, group, "a", log)
+        poll_group(list(members.values()), _shares(members, 6), "the restarted member to get its partitions")
+        for _ in range(20):                  # 2 more seconds: a rebalance, if any, would show here
+            for c in members.values():
+                c.poll(POLL_S / 2)
+        after = _owned(members)
+        events = [(who, kind, len(ps)) for who, kind, ps in log[closed_at:]]
+    finally:
+        for c in members.values():
+            c.close()
+    return {"before": before,            # the range assignor orders static members by instance id
+            "restarted_got_the_same": after["a"] == before["a"], "b_kept": after["b"] == before["b"],
+            "events_after_restart": events}
+
+
+def static_member_session_expiry(run):
+    """A static member closes and nobody takes its ``group.instance.id``: the group keeps its partitions
+    for it (the other member still has 3 after 2 s) until ``session.timeout.ms`` (6 s) passes, then the
+    other member gets all 6."""
+    topic = run.topic(partitions=6)
+    group = run.unique_name("group")
+    log = []
+    members = {name: _static_member(run, topic, group, name, log) for name in ("a", "b")}
+    try:
+        poll_group(list(members.values()), _shares(members, 6), "two static members to share 6 partitions")
+        members.pop("a").close()
+        for _ in range(20):
+            members["b"].poll(POLL_S)
+        within_session = len(members["b"].assignment())
+        poll_group([members["b"]], _shares(members, 6), "the other member to get all 6 partitions")
+        after_session = len(members["b"].assignment())
+        b_events = [(kind, len(ps)) for who, kind, ps in log if who == "b"]
+    finally:
+        for c in members.values():
+            c.close()
+    return {"b_within_session": within_session, "b_after_session": after_session, "b_events": b_events}
+
+
+def static_member_fenced(run):
+    """A second live consumer with the same ``group.instance.id`` fences the first: what the first one's
+    ``poll()`` returns (error code, ``fatal()``, text, anything after it), its assignment afterwards, the
+    rebalance callbacks of both, and what the newcomer gets."""
+    topic = run.topic(partitions=2)
+    group = run.unique_name("group")
+    log = []
+    old = _static_member(run, topic, group, "x", log)
+    new = None
+    try:
+        poll_group([old], _shares({"x": old}, 2), "the first member to get 2 partitions")
+        new = _static_member(run, topic, group, "x", log)
+        errors = []
+        for _ in range(100):
+            for c in (old, new):
+                msg = c.poll(POLL_S / 2)
+                if c is old and msg is not None and msg.error():
+                    errors.append((msg.error().code(), msg.error().fatal(), msg.error().str()))
+            if errors and new.assignment():
+                break
+        for _ in range(20):                 # does the fenced consumer report anything more?
+            msg = old.poll(POLL_S)
+            if msg is not None:
+                errors.append((msg.error().code(), msg.error().fatal(), msg.error().str()) if msg.error()
+                              else ("message", msg.partition()))
+        return {"old_errors": errors[:4], "new_partitions": len(new.assignment()),
+                "old_partitions": len(old.assignment()), "events": [(kind, len(ps)) for who, kind, ps in log]}
+    finally:
+        for c in (old, new):
+            if c is not None:
+                c.close()
+
+
+def static_member_odd_instance_ids(run):
+    """``group.instance.id`` values that are not a plain non-empty string (empty, an int, ``None``, a blank):
+    the constructor takes them all. A second consumer with the same value joins the group of a first one
+    (on a 2-partition topic): if the value makes them static, the second fences the first."""
+    topic = run.topic(partitions=2)
+    out = {}
+    for label, value in (("empty", ""), ("int", 5), ("none", None), ("blank", " ")):
+        group = run.unique_name("group")
+        conf = {"group.id": group, "group.instance.id": value, "session.timeout.ms": 6000,
+                "heartbeat.interval.ms": 500}
+        members, errors = [run.kafka.Consumer(conf)], []
+        try:
+            members[0].subscribe([topic])
+            poll_group(members, lambda: len(members[0].assignment()) == 2, "the first consumer's partitions")
+            members.append(run.kafka.Consumer(conf))
+            members[1].subscribe([topic])
+            for _ in range(MAX_POLLS // 2):
+                for i, c in enumerate(members):
+                    msg = c.poll(POLL_S / 2)
+                    if msg is not None and msg.error():
+                        errors.append((i, msg.error().code()))
+                sizes = [len(c.assignment()) for c in members]
+                if sizes == [1, 1] or (errors and sizes == [0, 2]):
+                    break
+            out[label] = {"errors": errors[:2], "sizes": sizes}
+        finally:
+            for c in members:
+                c.close()
+    return out

@@ -216,3 +216,39 @@ def test_produce_arguments_at_the_call_and_in_reports(on_both):
     assert real["value_999965"] == KafkaError.MSG_SIZE_TOO_LARGE and real["value_999964"] is None
     assert real["reports"] == sorted([(None, -5), (None, -1), (KafkaError.TOPIC_EXCEPTION, None)], key=str)
     assert real["close"] == [True, True] and real["produce_after_close"] == "RuntimeError"
+
+
+@pytest.mark.kafka
+def test_static_member_restart_keeps_its_partitions_without_a_rebalance(on_both):
+    sim, real = on_both(scenarios.static_member_restart)
+    assert sim == real
+    assert real == {"before": {"a": [0, 1, 2], "b": [3, 4, 5]}, "restarted_got_the_same": True, "b_kept": True,
+                    "events_after_restart": [("a", "assign", 3)]}     # the other member saw no revocation
+
+
+@pytest.mark.kafka
+def test_closed_static_member_keeps_its_partitions_until_the_session_times_out(on_both):
+    sim, real = on_both(scenarios.static_member_session_expiry)
+    assert sim == real
+    assert real == {"b_within_session": 3, "b_after_session": 6,
+                    "b_events": [("assign", 3), ("revoke", 3), ("assign", 6)]}
+
+
+@pytest.mark.kafka
+def test_duplicate_group_instance_id_fences_the_older_consumer(on_both):
+    sim, real = on_both(scenarios.static_member_fenced)
+    assert sim == real
+    text = "Broker: Static consumer fenced by other consumer with same group.instance.id"
+    # one _FATAL event (whose fatal() is False), then silence; the partitions go without a callback
+    assert real["old_errors"] == [(KafkaError._FATAL, False,
+                                   "Fatal error: %s: Fatal consumer error: %s" % (text, text))]
+    assert (real["new_partitions"], real["old_partitions"]) == (2, 0)
+    assert real["events"] == [("assign", 2), ("assign", 2)]
+
+
+@pytest.mark.kafka
+def test_odd_group_instance_ids(on_both):
+    sim, real = on_both(scenarios.static_member_odd_instance_ids)
+    assert sim == real
+    dynamic, fenced = {"errors": [], "sizes": [1, 1]}, {"errors": [(0, KafkaError._FATAL)], "sizes": [0, 2]}
+    assert real == {"empty": dynamic, "none": dynamic, "int": fenced, "blank": fenced}
