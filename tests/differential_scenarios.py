@@ -834,14 +834,20 @@ def _shares(consumers, n):
     return check
 
 
+def _two_static_members(run):
+    """A 6-partition topic and static members "a" and "b" of a new group subscribed to it:
+    ``(topic, group, rebalance log, {name: consumer})``."""
+    topic = run.topic(partitions=6)
+    group = run.unique_name("group")
+    log = []
+    return topic, group, log, {name: _static_member(run, topic, group, name, log) for name in ("a", "b")}
+
+
 def static_member_restart(run):
     """Two static members share 6 partitions; one closes (a static member sends no LeaveGroup) and a new
     consumer with its ``group.instance.id`` joins within ``session.timeout.ms``: it gets the same partitions
     and the other member sees no revocation (no rebalance)."""
-    topic = run.topic(partitions=6)
-    group = run.unique_name("group")
-    log = []
-    members = {name: _static_member(run, topic, group, name, log) for name in ("a", "b")}
+    topic, group, log, members = _two_static_members(run)
     try:
         poll_group(list(members.values()), _shares(members, 6), "two static members to share 6 partitions")
         before = _owned(members)
@@ -866,10 +872,7 @@ def static_member_session_expiry(run):
     """A static member closes and nobody takes its ``group.instance.id``: the group keeps its partitions
     for it (the other member still has 3 after 2 s) until ``session.timeout.ms`` (6 s) passes, then the
     other member gets all 6."""
-    topic = run.topic(partitions=6)
-    group = run.unique_name("group")
-    log = []
-    members = {name: _static_member(run, topic, group, name, log) for name in ("a", "b")}
+    topic, group, log, members = _two_static_members(run)
     try:
         poll_group(list(members.values()), _shares(members, 6), "two static members to share 6 partitions")
         closed_at = len(log)       # how the two got there depends on who joined first: not compared
